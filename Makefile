@@ -1,0 +1,52 @@
+# Tide — the two commands a newcomer needs: `make demo` and `make test`.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+export PATH := /opt/swift/usr/bin:$(PATH)
+ARGS ?=
+
+# Debian packages Tide builds and tests with. pkg-config names checked by `deps-check`.
+DEB_PACKAGES := pkg-config libgit2-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libssl-dev libsystemd-dev git sqlite3
+PKG_MODULES := libgit2 yaml-0.1 sqlite3 libmicrohttpd libcrypto libsystemd
+
+.PHONY: all deps deps-check build debug test unit e2e bench demo clean format
+
+all: build
+
+# Installs missing Debian packages: `apt-get update` once, then `apt-get install` (as root or via sudo).
+deps:
+	@./scripts/install-deps $(DEB_PACKAGES)
+
+deps-check:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists $(PKG_MODULES) || ! command -v git >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory deps; fi
+
+build: deps-check
+	$(SWIFT) build -c release --product tide
+	@echo "built: $$($(SWIFT) build -c release --show-bin-path)/tide"
+
+debug: deps-check
+	$(SWIFT) build --product tide
+
+# The whole suite: unit tests, then the end-to-end tests (real git daemon, controller, agents).
+test: deps-check
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip TideE2ETests
+	$(SWIFT) test --skip-build --filter TideE2ETests
+
+# Quick: everything but the end-to-end tests.
+unit: deps-check
+	$(SWIFT) test --skip TideE2ETests
+
+e2e: deps-check
+	$(SWIFT) test --filter TideE2ETests
+
+bench: deps-check
+	./scripts/bench $(ARGS)
+
+demo: deps-check
+	./scripts/demo $(ARGS)
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tide",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tide", targets: ["tide"])
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, one system-library target each.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // The model and the pure logic: no C, no I/O.
+        .target(name: "TideCore", linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "TideConfig", dependencies: ["TideCore", "CYAML"]),
+        .target(name: "TideGit", dependencies: ["TideCore", "CGit2"]),
+        .target(name: "TideStore", dependencies: ["TideCore", "CSQLite"]),
+        .target(name: "TideHTTP", dependencies: ["TideCore", "CMicroHTTPD"]),
+        .target(name: "TideAgent", dependencies: ["TideCore", "TideHTTP", "CCrypto"]),
+        .target(
+            name: "TideController",
+            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "CCrypto", "CSystemd"]),
+        .executableTarget(
+            name: "tide",
+            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideAgent", "TideController"]),
+
+        // Fixtures shared by the tests: temp dirs, repo builder, git daemon and process launchers.
+        .target(name: "TideTestSupport", dependencies: ["TideCore"], path: "Tests/TideTestSupport"),
+
+        .testTarget(name: "TideCoreTests", dependencies: ["TideCore", "TideTestSupport"]),
+        .testTarget(name: "TideConfigTests", dependencies: ["TideConfig", "TideGit", "TideTestSupport"]),
+        .testTarget(name: "TideGitTests", dependencies: ["TideGit", "TideTestSupport"]),
+        .testTarget(name: "TideStoreTests", dependencies: ["TideStore", "TideTestSupport"]),
+        .testTarget(name: "TideHTTPTests", dependencies: ["TideHTTP", "TideTestSupport"]),
+        .testTarget(name: "TideAgentTests", dependencies: ["TideAgent", "TideHTTP", "TideTestSupport"]),
+        .testTarget(name: "TideControllerTests", dependencies: ["TideController", "TideTestSupport"]),
+        .testTarget(name: "TideE2ETests", dependencies: ["TideCore", "TideTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// TideAgent: see DESIGN.md.

@@ -1,0 +1,1 @@
+// TideConfig: see DESIGN.md.

@@ -1,0 +1,1 @@
+// TideController: see DESIGN.md.

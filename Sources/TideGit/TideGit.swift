@@ -1,0 +1,1 @@
+// TideGit: see DESIGN.md.

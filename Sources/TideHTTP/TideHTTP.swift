@@ -1,0 +1,1 @@
+// TideHTTP: see DESIGN.md.

@@ -1,0 +1,1 @@
+// TideStore: see DESIGN.md.

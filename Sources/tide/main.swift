@@ -1,0 +1,1 @@
+print("tide: not built yet")

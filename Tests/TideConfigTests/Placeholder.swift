@@ -1,0 +1,3 @@
+import Testing
+
+@Test func TideConfigTestsModuleLoads() { #expect(Bool(true)) }

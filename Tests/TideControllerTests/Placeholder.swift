@@ -1,0 +1,3 @@
+import Testing
+
+@Test func TideControllerTestsModuleLoads() { #expect(Bool(true)) }
