@@ -18,17 +18,27 @@ let package = Package(
 
         // The model and the pure logic: no C, no I/O.
         .target(name: "TideCore", linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "TideLog"),
         .target(name: "TideConfig", dependencies: ["TideCore", "CYAML"]),
         .target(name: "TideGit", dependencies: ["TideCore", "CGit2"]),
         .target(name: "TideStore", dependencies: ["TideCore", "CSQLite"]),
-        .target(name: "TideHTTP", dependencies: ["TideCore", "CMicroHTTPD"]),
-        .target(name: "TideAgent", dependencies: ["TideCore", "TideHTTP", "CCrypto"]),
+        .target(name: "TideHTTP", dependencies: ["TideCore", "TideLog", "CMicroHTTPD"]),
+        .target(name: "TideAgent", dependencies: ["TideCore", "TideLog", "TideHTTP", "CCrypto"]),
         .target(
             name: "TideController",
-            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "CCrypto", "CSystemd"]),
+            dependencies: [
+                "TideCore", "TideLog", "TideConfig", "TideGit", "TideStore", "TideHTTP", "CCrypto", "CSystemd",
+            ]),
         .executableTarget(
             name: "tide",
-            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideAgent", "TideController"]),
+            dependencies: [
+                "TideCore", "TideLog", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideAgent", "TideController",
+                "CSystemd",
+            ]),
+        // `make bench`: figures and ratios, side by side in one run.
+        .executableTarget(
+            name: "TideBench",
+            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideController"]),
 
         // Fixtures shared by the tests: temp dirs, repo builder, git daemon and process launchers.
         .target(name: "TideTestSupport", dependencies: ["TideCore"], path: "Tests/TideTestSupport"),

@@ -1,1 +1,8 @@
-print("tide: not built yet")
+import Foundation
+
+// `tide <command> [flags]`. Each command lives in its own file as a `TideCommand`.
+let commands: [any TideCommand.Type] = [
+]
+
+let args = Array(CommandLine.arguments.dropFirst())
+exit(await TideCLI.run(args, commands: commands))
