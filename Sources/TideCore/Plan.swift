@@ -46,8 +46,11 @@ public struct Plan: Hashable, Sendable, Codable {
             var notes: Set<String> = []
             for key in pairs.keys.sorted() {
                 let (a, b, serverNames) = pairs[key]!
-                for change in fileChanges(a, b, old: old, new: toBundles) {
-                    let k = "\(change.target)\u{0}\(change.oldBlob ?? "")\u{0}\(change.newBlob ?? "")\u{0}\(change.oldMode ?? 0)\u{0}\(change.newMode ?? 0)"
+                for (change, blobs) in fileChanges(a, b, old: old, new: toBundles) {
+                    // Same target, modes and diff text: one entry, whatever the blobs (templated files
+                    // differ per server yet often change the same way); binaries are told apart by blob.
+                    var k = "\(change.target)\u{0}\(change.oldMode ?? 0)\u{0}\(change.newMode ?? 0)\u{0}\(change.diff)"
+                    if change.diff.hasPrefix("Binary files") { k += "\u{0}\(blobs)" }
                     files[k, default: change].servers += serverNames
                 }
                 if !a.isEmpty, !b.isEmpty {
@@ -66,12 +69,12 @@ public struct Plan: Hashable, Sendable, Codable {
     }
 
     /// The file-level differences between two bundles of one service (servers left empty).
-    static func fileChanges(_ a: Bundle, _ b: Bundle, old: FleetBundles, new: FleetBundles) -> [FileChange] {
+    static func fileChanges(_ a: Bundle, _ b: Bundle, old: FleetBundles, new: FleetBundles) -> [(FileChange, String)] {
         var before: [String: BundleFile] = [:]
         for f in a.files { before[f.target] = f }
         var after: [String: BundleFile] = [:]
         for f in b.files { after[f.target] = f }
-        var out: [FileChange] = []
+        var out: [(FileChange, String)] = []
         for target in Set(before.keys).union(after.keys).sorted() {
             let x = before[target]
             let y = after[target]
@@ -83,9 +86,8 @@ public struct Plan: Hashable, Sendable, Codable {
                     old: x.map { old.blobs[$0.blob] ?? [] }, new: y.map { new.blobs[$0.blob] ?? [] }, path: target)
             }
             out.append(
-                FileChange(
-                    target: target, kind: kind, servers: [], oldMode: x?.mode, newMode: y?.mode, oldBlob: x?.blob,
-                    newBlob: y?.blob, diff: diff))
+                (FileChange(target: target, kind: kind, servers: [], oldMode: x?.mode, newMode: y?.mode, diff: diff),
+                "\(x?.blob ?? "") \(y?.blob ?? "")"))
         }
         return out
     }
