@@ -122,7 +122,11 @@ extension ConfigLoader {
             return nil
         }
         let repoPath = "services/\(service)/" + sourceParts.joined(separator: "/")
-        let isDirectory = source.hasSuffix("/") || entryKinds[repoPath] == nil && entries.contains { $0.path.hasPrefix(repoPath + "/") }
+        // A submodule or a symlink named as a directory is still refused as what it is, below.
+        let linkOrSubmodule = entryKinds[repoPath] == .symlink || entryKinds[repoPath] == .submodule
+        let isDirectory =
+            !linkOrSubmodule
+            && (source.hasSuffix("/") || entryKinds[repoPath] == nil && entries.contains { $0.path.hasPrefix(repoPath + "/") })
 
         // The target: absolute, no `..`, a directory target for a directory source.
         let targetParts = target.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
@@ -132,15 +136,13 @@ extension ConfigLoader {
         } else if targetParts.contains("..") || targetParts.contains(".") {
             error(targetNode.position, "\(field).target must not contain '..' or '.' parts, found \"\(target)\"")
             ok = false
-        } else if target == "/" || (!isDirectory && target.hasSuffix("/")) {
+        } else if target == "/" || (!isDirectory && !linkOrSubmodule && target.hasSuffix("/")) {
             error(targetNode.position, "\(field).target must name a file, found \"\(target)\" (a directory target needs a directory source ending in /)")
             ok = false
         }
 
-        let sourceKind: String
         var found: [String] = []
         if isDirectory {
-            sourceKind = "directory"
             let prefix = repoPath + "/"
             for entry in entries where entry.path.hasPrefix(prefix) {
                 if accept(entry, field: field, at: sourceNode.position) { found.append(entry.path) } else { ok = false }
@@ -150,7 +152,6 @@ extension ConfigLoader {
                 ok = false
             }
         } else {
-            sourceKind = "file"
             if let kind = entryKinds[repoPath] {
                 if accept(ConfigTreeEntry(path: repoPath, kind: kind), field: field, at: sourceNode.position) {
                     found.append(repoPath)
@@ -162,7 +163,6 @@ extension ConfigLoader {
                 ok = false
             }
         }
-        _ = sourceKind
         guard ok else { return nil }
         var targets: [(String, SourcePosition)] = []
         let base = target.hasSuffix("/") ? String(target.dropLast()) : target
