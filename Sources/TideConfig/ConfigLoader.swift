@@ -17,9 +17,6 @@ public struct ConfigLoader {
     var selectorPositions: [String: SourcePosition] = [:]
     var placedTargets: [String: [(target: String, position: SourcePosition)]] = [:]
     var templated: [String: [(path: String, position: SourcePosition)]] = [:]
-    /// The `rollout:`/`rollback:` of tide.yaml, kept so services can override field by field.
-    var rolloutNode: YAMLNode?
-    var rollbackNode: YAMLNode?
 
     init(tree: any ConfigTree) { self.tree = tree }
 
@@ -88,11 +85,9 @@ public struct ConfigLoader {
         }
         if let defaults = top["defaults"], let d = fields(defaults, "defaults", allowed: ["rollout", "rollback"]) {
             if let node = d["rollout"] {
-                rolloutNode = node
                 config.rolloutDefaults = rollout(node, "defaults.rollout", base: .defaultRollout)
             }
             if let node = d["rollback"] {
-                rollbackNode = node
                 config.rollbackDefaults = rollout(node, "defaults.rollback", base: .defaultRollback)
             }
         }
