@@ -132,3 +132,22 @@ import Testing
         #expect(elapsed < .seconds(10), "planning took \(elapsed)")
     }
 }
+
+@Suite struct PlanScaleTests {
+    /// 1,000 servers, a file templated per server: rendered once per server, planned in seconds.
+    @Test func thousandTemplatedServers() throws {
+        let from = PlanTests.fleet(webServers: 1000, text: "name ${server.name}\nzone ${labels.zone}\nworkers 4\n", template: true)
+        let to = PlanTests.fleet(webServers: 1000, text: "name ${server.name}\nzone ${labels.zone}\nworkers 8\n", template: true)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let plan = Plan.between(from, to)
+        #expect(clock.now - start < .seconds(10))
+        let web = try #require(plan.services.first)
+        #expect(web.affected == 1000)
+        #expect(web.waves.map(\.count) == [1, 99, 400, 500])
+        #expect(web.files.count == 1000)  // every diff names its server in the context
+        #expect(plan.text.contains("... and 997 more distinct changes of /etc/app.conf on 997 servers (templated; see --json)"))
+        let json = try JSONEncoder().encode(plan)
+        #expect(try JSONDecoder().decode(Plan.self, from: json) == plan)
+    }
+}
