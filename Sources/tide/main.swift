@@ -2,6 +2,8 @@ import Foundation
 
 // `tide <command> [flags]`. Each command lives in its own file as a `TideCommand`.
 let commands: [any TideCommand.Type] = [
+    ValidateCommand.self,
+    PlanCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -1,1 +1,0 @@
-// TideConfig: see DESIGN.md.

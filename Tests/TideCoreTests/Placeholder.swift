@@ -1,3 +1,0 @@
-import Testing
-
-@Test func TideCoreTestsModuleLoads() { #expect(Bool(true)) }
