@@ -113,7 +113,7 @@ public final class Notifier: Sendable {
                 Log.warning(
                     "notify.dropped",
                     [
-                        "target": queue.label, "event": dropped.event.rawValue, "service": dropped.service,
+                        "target": queue.label, "notice": dropped.event.rawValue, "service": dropped.service,
                         "reason": "queue full (\(policy.capacity))",
                     ])
             }
@@ -161,7 +161,7 @@ public final class Notifier: Sendable {
                     metrics?.notifications.inc(["sent"])
                     Log.info(
                         "notify.sent",
-                        ["target": queue.label, "event": notice.event.rawValue, "service": notice.service, "attempt": attempt])
+                        ["target": queue.label, "notice": notice.event.rawValue, "service": notice.service, "attempt": attempt])
                     return
                 }
                 problem = "HTTP \(status)"
@@ -181,14 +181,14 @@ public final class Notifier: Sendable {
                 Log.error(
                     "notify.failed",
                     [
-                        "target": queue.label, "event": notice.event.rawValue, "service": notice.service,
+                        "target": queue.label, "notice": notice.event.rawValue, "service": notice.service,
                         "attempts": attempt, "error": problem,
                     ])
                 return
             }
             Log.warning(
                 "notify.retry",
-                ["target": queue.label, "event": notice.event.rawValue, "attempt": attempt, "error": problem, "wait": wait])
+                ["target": queue.label, "notice": notice.event.rawValue, "attempt": attempt, "error": problem, "wait": wait])
             do { try await Task.sleep(for: wait) } catch { return }
             backoff = min(backoff * 2, policy.maxBackoff)
         }

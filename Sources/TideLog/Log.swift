@@ -107,7 +107,8 @@ public enum Log {
         var pairs: [(String, String)] = [("ts", stamp), ("level", level.name), ("component", component), ("event", event)]
         for (k, v) in fields {
             guard let text = describe(v) else { continue }
-            let key = sanitizeKey(k)
+            var key = sanitizeKey(k)
+            if reservedKeys.contains(key) { key += "_" }  // never a second `event=` that hides the first
             pairs.append((key, Redact.isSecretKey(key) ? Redact.mask : Redact.text(text)))
         }
         switch format {
@@ -117,6 +118,8 @@ public enum Log {
             return "{" + pairs.map { "\(jsonString($0.0)):\(jsonString($0.1))" }.joined(separator: ",") + "}"
         }
     }
+
+    static let reservedKeys: Set<String> = ["ts", "level", "component", "event"]
 
     /// The text of a field value; nil for a nil Optional (the field is left out).
     static func describe(_ value: Any) -> String? {

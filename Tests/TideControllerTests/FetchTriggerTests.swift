@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+import Testing
+import TideTestSupport
+
+@testable import TideController
+
+@Suite struct FetchTriggerTests {
+    /// Counts fetches and whether two ever overlapped.
+    final class FetchLog: Sendable {
+        let state = Mutex<(started: Int, finished: Int, running: Int, maxRunning: Int)>((0, 0, 0, 0))
+        func begin() { state.withLock { $0.started += 1; $0.running += 1; $0.maxRunning = max($0.maxRunning, $0.running) } }
+        func end() { state.withLock { $0.finished += 1; $0.running -= 1 } }
+        var snapshot: (started: Int, finished: Int, running: Int, maxRunning: Int) { state.withLock { $0 } }
+    }
+
+    @Test func burstOfFiftyWebhooksInASecondCausesOneOrTwoFetches() async throws {
+        let trigger = FetchTrigger()
+        let log = FetchLog()
+        let runner = Task {
+            await trigger.run { _ in
+                log.begin()
+                try? await Task.sleep(for: .milliseconds(1500))  // a fetch slower than the burst
+                log.end()
+            }
+        }
+        defer { runner.cancel() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<50 {
+            trigger.trigger(.webhook)
+            try await Task.sleep(for: .milliseconds(15))
+        }
+        #expect(clock.now - start < .seconds(2), "the burst itself must not wait for fetches")
+        try await pollUntil(timeout: .seconds(10), "fetches to finish") {
+            let s = log.snapshot
+            return s.started > 0 && s.running == 0 && s.started == s.finished
+        }
+        let s = log.snapshot
+        #expect((1...2).contains(s.started), "50 triggers caused \(s.started) fetches")
+        #expect(s.maxRunning == 1, "fetches overlapped")
+        #expect(trigger.stats.triggers == 50)
+    }
+
+    @Test func aTriggerDuringAFetchIsNeverLost() async throws {
+        let trigger = FetchTrigger()
+        let log = FetchLog()
+        let gate = Mutex(false)
+        let runner = Task {
+            await trigger.run { _ in
+                log.begin()
+                // The first fetch waits until the test has triggered again during it.
+                for _ in 0..<400 where !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+                log.end()
+            }
+        }
+        defer { runner.cancel() }
+        trigger.trigger(.webhook)
+        try await pollUntil(timeout: .seconds(5), "first fetch to start") { log.snapshot.started == 1 }
+        trigger.trigger(.webhook)  // arrives while fetch 1 runs: the new commit must be fetched after it
+        gate.withLock { $0 = true }
+        try await pollUntil(timeout: .seconds(5), "second fetch") { log.snapshot.finished == 2 }
+        // Idle again: a later trigger starts a fetch of its own.
+        trigger.trigger(.manual)
+        try await pollUntil(timeout: .seconds(5), "third fetch") { log.snapshot.finished == 3 }
+        #expect(log.snapshot.maxRunning == 1)
+    }
+
+    @Test func pollIntervalTriggersAndFinishEndsRun() async throws {
+        let trigger = FetchTrigger()
+        let causes = Mutex<[TideMetrics.FetchCause]>([])
+        let runner = Task { await trigger.run(pollEvery: .milliseconds(50)) { cause in causes.withLock { $0.append(cause) } } }
+        try await pollUntil(timeout: .seconds(5), "two polls") { causes.withLock { $0.filter { $0 == .poll }.count } >= 2 }
+        trigger.finish()
+        await runner.value  // returns: finish ends the loop and the poll task
+    }
+}
