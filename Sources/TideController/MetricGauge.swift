@@ -33,10 +33,10 @@ public final class MetricGauge: MetricFamily {
     /// Removes one series, e.g. an info metric's old revision.
     public func remove(_ labels: [String]) { series.withLock { _ = $0.removeValue(forKey: labels) } }
 
-    /// Removes every series whose label values match `filter` (a prefix of the label values).
-    public func removeAll(where filter: [String] = []) {
+    /// Removes every series whose label values start with `prefix` (all series for `[]`).
+    public func removeAll(prefix: [String] = []) {
         series.withLock { dict in
-            for key in dict.keys where key.starts(with: filter) { dict.removeValue(forKey: key) }
+            for key in dict.keys where key.starts(with: prefix) { dict.removeValue(forKey: key) }
         }
     }
 

@@ -93,6 +93,8 @@ public final class Notifier: Sendable {
         for result in ["sent", "failed", "dropped"] { metrics?.notifications.touch([result]) }
     }
 
+    deinit { session.invalidateAndCancel() }
+
     /// The targets notices go to.
     public var targets: [NotifyTarget] { queues.map(\.target) }
 

@@ -148,7 +148,7 @@ public final class TideMetrics: Sendable {
     public func clearRolloutProgress(service: String) {
         rolloutWave.set([service], 0)
         rolloutWaves.set([service], 0)
-        rolloutWaveServers.removeAll(where: [service])
+        rolloutWaveServers.removeAll(prefix: [service])
     }
 
     /// Sets how many servers of `service` are in each phase; phases absent from `byPhase` are removed.

@@ -75,3 +75,28 @@ import TideTestSupport
         await runner.value  // returns: finish ends the loop and the poll task
     }
 }
+
+@Suite struct WebhookHandlingTests {
+    @Test func validPushTriggersAFetchAndCountsRejectsDoNot() async throws {
+        let secret = "0123456789abcdef0123456789abcdef"
+        let hook = PushWebhook(secret: WebhookSecret(secret), branch: "main")
+        let trigger = FetchTrigger()
+        let metrics = TideMetrics()
+        let fetched = Mutex(0)
+        let runner = Task { await trigger.run { _ in fetched.withLock { $0 += 1 } } }
+        defer { runner.cancel() }
+        let body = ForgeBodies.gitlab()
+        let bad = hook.handle(
+            forge: .gitlab, headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "nope"], body: Array(body.utf8),
+            requestID: "r1", remote: "127.0.0.1", trigger: trigger, metrics: metrics)
+        #expect(bad.statusCode == 401)
+        #expect(trigger.stats.triggers == 0)
+        let good = hook.handle(
+            forge: .gitlab, headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret], body: Array(body.utf8),
+            requestID: "r2", remote: "127.0.0.1", trigger: trigger, metrics: metrics)
+        #expect(good.statusCode == 202)
+        try await pollUntil(timeout: .seconds(5), "the fetch") { fetched.withLock { $0 } == 1 }
+        #expect(metrics.webhooks.value(["gitlab", "reject"]) == 1)
+        #expect(metrics.webhooks.value(["gitlab", "fetch"]) == 1)
+    }
+}
