@@ -88,7 +88,7 @@ public struct PushWebhook: Sendable {
         do {
             object = try JSONSerialization.jsonObject(with: Data(body))
         } catch {
-            throw ParseError(description: "not JSON")
+            throw ParseError(description: "not JSON (set the webhook's content type to application/json)")
         }
         guard let root = object as? [String: Any] else { throw ParseError(description: "not a JSON object") }
         guard let ref = root["ref"] as? String, !ref.isEmpty else { throw ParseError(description: "no \"ref\" string") }
