@@ -39,13 +39,24 @@ import TideTestSupport
         return m
     }
 
-    @Test func renderedTextPassesPromtool() throws {
-        let text = Self.populated().render()
+    @Test(arguments: ["populated", "fresh"])
+    func renderedTextPassesPromtool(state: String) throws {
+        let text = state == "fresh" ? TideMetrics().render() : Self.populated().render()
         let dir = try TempDirectory("metrics")
         let file = try dir.write("metrics.txt", text)
         let result = try Shell.run("promtool check metrics < \(Shell.quote(file))")
         #expect(result.status == 0, "promtool: \(result.stdout)\(result.stderr)\n\(text)")
         #expect(result.stdout.isEmpty && result.stderr.isEmpty, "promtool lint: \(result.stdout)\(result.stderr)")
+    }
+
+    @Test func promtoolCatchesABadName() throws {
+        // The check above can fail: promtool's linter flags a counter without `_total`.
+        let r = MetricsRegistry()
+        r.counter("tide_bad_counter", help: "no _total suffix").inc()
+        let dir = try TempDirectory("metrics-bad")
+        let file = try dir.write("metrics.txt", r.render())
+        let result = try Shell.run("promtool check metrics < \(Shell.quote(file))")
+        #expect(result.status != 0 || !(result.stdout + result.stderr).isEmpty)
     }
 
     @Test func renderedValuesAreThere() {
