@@ -47,6 +47,7 @@ import TideTestSupport
         let path = "/tmp/tide-notify-\(UUID().uuidString.prefix(8))"
         defer { unlink(path) }
         let sock = try NotifySocket(path: path)
+        // sd_notify reads $NOTIFY_SOCKET: this test sets it in-process (no other test uses sd_notify).
         setenv("NOTIFY_SOCKET", path, 1)
         defer {
             unsetenv("NOTIFY_SOCKET")
