@@ -110,3 +110,18 @@ import Testing
         #expect(line.contains("duration=1.234s"))
     }
 }
+
+@Suite struct RequestLogTests {
+    @Test func requestLineCarriesTheIDAndRedactsTheQuery() {
+        let (level, fields) = Log.requestLine(
+            id: "5f0c2a9e41d7b3c8", method: "GET", route: "/v1/agents/{server}/desired",
+            path: "/v1/agents/web-01/desired?index=7&token=abc", status: 200, duration: .milliseconds(12),
+            remote: "10.0.0.5")
+        #expect(level == .info)
+        let line = Log.line(level, "http.request", fields, format: .logfmt, component: "controller")
+        #expect(line.contains("request_id=5f0c2a9e41d7b3c8 method=GET route=/v1/agents/{server}/desired"))
+        #expect(line.contains(#"path="/v1/agents/web-01/desired?index=7&token=***" status=200 duration=0.012s remote=10.0.0.5"#))
+        #expect(Log.requestLine(id: "x", method: "POST", route: "/hooks/{forge}", path: "/hooks/github", status: 401, duration: .zero).0 == .notice)
+        #expect(Log.requestLine(id: "x", method: "GET", route: "/", path: "/", status: 503, duration: .zero).0 == .error)
+    }
+}
