@@ -3,8 +3,8 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 export PATH := /opt/swift/usr/bin:$(PATH)
 ARGS ?=
 
-# Debian packages Tide builds and tests with. pkg-config names checked by `deps-check`.
-DEB_PACKAGES := pkg-config libgit2-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libssl-dev libsystemd-dev git sqlite3
+# Debian packages Tide builds and tests with (prometheus: for `promtool check metrics` in the tests). pkg-config names checked by `deps-check`.
+DEB_PACKAGES := pkg-config libgit2-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libssl-dev libsystemd-dev git sqlite3 prometheus
 PKG_MODULES := libgit2 yaml-0.1 sqlite3 libmicrohttpd libcrypto libsystemd
 
 .PHONY: all deps deps-check build debug test unit e2e bench demo clean format
@@ -16,7 +16,7 @@ deps:
 	@./scripts/install-deps $(DEB_PACKAGES)
 
 deps-check:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists $(PKG_MODULES) || ! command -v git >/dev/null 2>&1; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists $(PKG_MODULES) || ! command -v git >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 build: deps-check
