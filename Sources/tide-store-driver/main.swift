@@ -88,7 +88,7 @@ final class World {
 
     /// Performs `d` unless the world shows it was already performed.
     func perform(_ d: StoredDecision) {
-        // mutated
+        guard !performed.contains(d.id) else { return }
         var line = "\(d.id) \(StateStore.kind(d.decision)) \(d.decision.rollout ?? "-")"
         switch d.decision {
         case .release(_, _, let wave, let targets):
