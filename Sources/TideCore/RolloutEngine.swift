@@ -260,9 +260,13 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
         checkBreach(&r, &s, &out)
     }
 
-    /// The service's non-terminal current rollout, with the service; write both back with `put`.
-    func running(_ service: String) -> (Rollout, Service)? {
-        guard let s = services[service], let r = s.current, !r.state.isTerminal else { return nil }
+    /// Takes the service and its non-terminal current rollout out of `services` (so both are uniquely
+    /// owned and mutate in place, not copied per event); every caller writes them back with `put`.
+    mutating func running(_ service: String) -> (Rollout, Service)? {
+        guard let terminal = services[service]?.current?.state.isTerminal, !terminal,
+            var s = services.removeValue(forKey: service), let r = s.current
+        else { return nil }
+        s.current = nil
         return (r, s)
     }
 
