@@ -35,6 +35,8 @@ let package = Package(
                 "TideCore", "TideLog", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideAgent", "TideController",
                 "CSystemd",
             ]),
+        // Drives a scripted rollout through the engine and the store; the store's crash test SIGKILLs it.
+        .executableTarget(name: "tide-store-driver", dependencies: ["TideCore", "TideStore"]),
         // `make bench`: figures and ratios, side by side in one run.
         .executableTarget(
             name: "TideBench",

@@ -1,1 +1,0 @@
-// TideStore: see DESIGN.md.

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func TideStoreTestsModuleLoads() { #expect(Bool(true)) }
