@@ -2,6 +2,7 @@ import Foundation
 
 // `tide <command> [flags]`. Each command lives in its own file as a `TideCommand`.
 let commands: [any TideCommand.Type] = [
+    AgentCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
