@@ -4,6 +4,7 @@ import Foundation
 let commands: [any TideCommand.Type] = [
     ValidateCommand.self,
     PlanCommand.self,
+    AgentCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

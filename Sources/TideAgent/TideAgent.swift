@@ -1,1 +1,0 @@
-// TideAgent: see DESIGN.md.

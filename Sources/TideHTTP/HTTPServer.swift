@@ -1,0 +1,236 @@
+import CMicroHTTPD
+import Foundation
+import Synchronization
+import TideLog
+
+/// An HTTP/1.1 server on libmicrohttpd that runs an async Swift handler per request.
+///
+/// libmicrohttpd's single internal polling thread (epoll) owns the sockets. Each complete request is
+/// suspended (`MHD_suspend_connection`), handled in a Swift `Task`, and resumed when its response is
+/// ready, so a handler that waits (a long poll) holds no thread: thousands can wait at once.
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+
+    /// The port the server listens on (the ephemeral one when the options said 0).
+    public let port: UInt16
+    public let options: HTTPServerOptions
+    private let context: ServerContext
+    private let daemon: Mutex<DaemonHandle?>
+    private let listenFD: Int32
+
+    /// Binds `options.host:options.port` and starts serving `handler`.
+    public init(_ options: HTTPServerOptions = HTTPServerOptions(), handler: @escaping Handler) throws {
+        self.options = options
+        _ = tide_raise_nofile()
+        let fd = tide_listen(options.host, options.port, 4096)
+        if fd == -2 { throw HTTPServerError("cannot listen on \(options.host):\(options.port): host does not resolve") }
+        if fd < 0 {
+            throw HTTPServerError("cannot listen on \(options.host):\(options.port): \(String(cString: strerror(errno)))")
+        }
+        let context = ServerContext(handler: handler, maxBodyBytes: options.maxBodyBytes)
+        let flags = tide_mhd_flag_internal_thread() | tide_mhd_flag_epoll() | tide_mhd_flag_suspend()
+        let cls = Unmanaged.passUnretained(context).toOpaque()
+        let started = tide_mhd_start(
+            flags, fd, UInt32(options.connectionLimit), UInt32(options.idleTimeoutSeconds),
+            options.maxHeaderBytes, accessHandler, cls, requestCompleted, cls,
+            options.tlsKeyPEM, options.tlsCertificatePEM)
+        guard let started else {
+            close(fd)
+            throw HTTPServerError(
+                "libmicrohttpd could not start on \(options.host):\(options.port)"
+                    + (options.tlsCertificatePEM != nil ? " (check the TLS certificate and key)" : ""))
+        }
+        self.context = context
+        self.listenFD = fd
+        self.port = tide_bound_port(fd)
+        self.daemon = Mutex(DaemonHandle(pointer: started))
+        Log.debug("http.listening", ["host": options.host, "port": port, "tls": options.tlsCertificatePEM != nil])
+    }
+
+    /// Requests whose handler is running now (suspended connections).
+    public var inFlight: Int { context.inFlight.withLock { $0.count } }
+
+    /// Stops accepting, cancels running handlers, waits (bounded) for them to answer, then stops the daemon.
+    public func stop() async {
+        guard let handle = daemon.withLock({ d -> DaemonHandle? in
+            defer { d = nil }
+            return d
+        }) else { return }
+        _ = MHD_quiesce_daemon(handle.pointer)
+        let tasks = context.inFlight.withLock { Array($0.values) }
+        for task in tasks { task.cancel() }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while inFlight > 0, clock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        MHD_stop_daemon(handle.pointer)
+        close(listenFD)
+    }
+
+    deinit {
+        if let handle = daemon.withLock({ $0 }) {
+            MHD_stop_daemon(handle.pointer)
+            close(listenFD)
+        }
+    }
+}
+
+/// The daemon pointer; only passed to libmicrohttpd calls that are thread-safe.
+struct DaemonHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Shared by the C callbacks (on libmicrohttpd's thread) and the handler tasks.
+final class ServerContext: Sendable {
+    let handler: HTTPServer.Handler
+    let maxBodyBytes: Int
+    let nextID = Atomic<UInt64>(1)
+    /// Running handler tasks by request number, so `stop` can cancel them.
+    let inFlight = Mutex<[UInt64: Task<Void, Never>]>([:])
+
+    init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int) {
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// One connection's request in progress; lives in MHD's `con_cls` from first callback to completion.
+final class RequestState: @unchecked Sendable {
+    // Safe: `body`, `bodyBytes`, `tooLarge`, `started` are touched only on libmicrohttpd's thread;
+    // `response` is guarded by its Mutex; `connection` is only used for MHD_resume_connection, which
+    // libmicrohttpd documents as thread-safe.
+    let number: UInt64
+    var body: [UInt8] = []
+    var bodyBytes = 0
+    var tooLarge = false
+    var started = false
+    var connection: OpaquePointer?
+    let response = Mutex<HTTPResponse?>(nil)
+
+    init(number: UInt64) { self.number = number }
+}
+
+private let accessHandler: MHD_AccessHandlerCallback = {
+    cls, connection, url, method, _, uploadData, uploadDataSize, conCls in
+    guard let cls, let connection, let conCls, let uploadDataSize else { return MHD_Result.NO }
+    let context = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue()
+
+    guard let raw = conCls.pointee else {
+        // First call: headers are in. Refuse an announced oversized body before reading any of it.
+        let number = context.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let state = RequestState(number: number)
+        conCls.pointee = Unmanaged.passRetained(state).toOpaque()
+        if let length = connectionValue(connection, MHD_ValueKind.HEADER_KIND, "Content-Length"), let n = Int(length),
+            n > context.maxBodyBytes
+        {
+            state.tooLarge = true
+            return queue(tooLargeResponse(context, n), on: connection, close: true)
+        }
+        return MHD_Result.YES
+    }
+    let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
+
+    if uploadDataSize.pointee > 0 {
+        let size = uploadDataSize.pointee
+        state.bodyBytes += size
+        if state.bodyBytes > context.maxBodyBytes {
+            // A streamed (chunked) body over the limit: drop its bytes, answer 413 when it ends.
+            state.tooLarge = true
+            state.body = []
+        } else if let uploadData {
+            uploadData.withMemoryRebound(to: UInt8.self, capacity: size) {
+                state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
+            }
+        }
+        uploadDataSize.pointee = 0
+        return MHD_Result.YES
+    }
+
+    if state.tooLarge {
+        return queue(tooLargeResponse(context, state.bodyBytes), on: connection, close: true)
+    }
+    if state.started {
+        // Resumed: the handler has answered.
+        guard let response = state.response.withLock({ $0 }) else { return MHD_Result.NO }
+        return queue(response, on: connection, close: false)
+    }
+
+    state.started = true
+    var request = HTTPRequest(
+        method: method.map { String(cString: $0) } ?? "GET",
+        path: url.map { String(cString: $0) } ?? "/")
+    request.headers = collect(connection, MHD_ValueKind.HEADER_KIND, lowercase: true)
+    request.query = collect(connection, MHD_ValueKind.GET_ARGUMENT_KIND, lowercase: false)
+    request.body = state.body
+    state.body = []
+    var address = [CChar](repeating: 0, count: 64)
+    tide_mhd_client_address(connection, &address, address.count)
+    request.remoteAddress = address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    request.id = request.headers["x-request-id"] ?? String(state.number, radix: 36)
+    state.connection = connection
+
+    MHD_suspend_connection(connection)
+    let number = state.number
+    let handler = context.handler
+    // The task may finish before it is stored below; the lock makes insert/remove order harmless.
+    let task = Task {
+        let response = await handler(request)
+        state.response.withLock { $0 = response }
+        _ = context.inFlight.withLock { $0.removeValue(forKey: number) }
+        if let connection = state.connection { MHD_resume_connection(connection) }
+    }
+    context.inFlight.withLock { table in
+        // If the task already removed itself there is nothing left to track.
+        if state.response.withLock({ $0 == nil }) { table[number] = task }
+    }
+    return MHD_Result.YES
+}
+
+private let requestCompleted: MHD_RequestCompletedCallback = { _, _, conCls, _ in
+    guard let conCls, let raw = conCls.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(raw).release()
+    conCls.pointee = nil
+}
+
+private func tooLargeResponse(_ context: ServerContext, _ size: Int) -> HTTPResponse {
+    .error(413, "body too large", detail: "\(size) bytes sent, at most \(context.maxBodyBytes) accepted")
+}
+
+private func queue(_ response: HTTPResponse, on connection: OpaquePointer, close: Bool) -> MHD_Result {
+    let mhdResponse = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(
+            bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+    }
+    guard let mhdResponse else { return MHD_Result.NO }
+    for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
+    if close { MHD_add_response_header(mhdResponse, "Connection", "close") }
+    let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    MHD_destroy_response(mhdResponse)
+    return result
+}
+
+private func connectionValue(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ key: String) -> String? {
+    MHD_lookup_connection_value(connection, kind, key).map { String(cString: $0) }
+}
+
+/// Collects one kind of connection values (headers or query arguments) into a dictionary.
+private func collect(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercase: Bool) -> [String: String] {
+    let box = ValueBox(lowercase: lowercase)
+    let cls = Unmanaged.passUnretained(box).toOpaque()
+    _ = MHD_get_connection_values(connection, kind, valueIterator, cls)
+    return box.values
+}
+
+/// Receives values from `MHD_get_connection_values`, synchronously on the calling thread.
+private final class ValueBox {
+    var values: [String: String] = [:]
+    let lowercase: Bool
+    init(lowercase: Bool) { self.lowercase = lowercase }
+}
+
+private let valueIterator: MHD_KeyValueIterator = { cls, _, key, value in
+    guard let cls, let key else { return MHD_Result.YES }
+    let box = Unmanaged<ValueBox>.fromOpaque(cls).takeUnretainedValue()
+    let name = String(cString: key)
+    box.values[box.lowercase ? name.lowercased() : name] = value.map { String(cString: $0) } ?? ""
+    return MHD_Result.YES
+}

@@ -1,1 +1,0 @@
-// TideHTTP: see DESIGN.md.
