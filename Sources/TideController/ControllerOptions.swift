@@ -14,6 +14,8 @@ public struct ControllerOptions: Sendable {
     public var poll: Duration = .seconds(15)
     /// How often the engine is given the time (wave timeouts, bake, offline).
     public var tick: Duration = .milliseconds(250)
+    /// After start, new heads wait this long so agents can reconnect first (else they would count as offline).
+    public var startupGrace: Duration = .seconds(5)
     public var agentTokenFile: String?
     public var operatorTokensFile: String?
     public var webhookSecretFile: String?

@@ -5,6 +5,7 @@ let commands: [any TideCommand.Type] = [
     ValidateCommand.self,
     PlanCommand.self,
     AgentCommand.self,
+    ControllerCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

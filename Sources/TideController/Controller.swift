@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+import TideCore
+import TideGit
+import TideHTTP
+import TideLog
+import TideStore
+
+/// `tide controller`: the long-running services of one fleet's controller, started and stopped together:
+/// the fetcher (poll + on demand), the reconciler's clock, the HTTP API, the notifier and the watchdog.
+/// SIGTERM and SIGINT stop them in order: stop taking requests, let the event in progress finish, exit.
+public enum Controller {
+    /// Secrets and tokens read at start (files named in the options).
+    public struct Credentials: Sendable {
+        public var agentToken: String?
+        public var operatorTokens: OperatorTokens?
+        public var webhook: PushWebhook?
+        public init(agentToken: String?, operatorTokens: OperatorTokens?, webhook: PushWebhook?) {
+            self.agentToken = agentToken
+            self.operatorTokens = operatorTokens
+            self.webhook = webhook
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit status.
+    public static func run(_ options: ControllerOptions, credentials: Credentials) async throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
+        let store = try StateStore(directory: options.stateDirectory)
+        let remote = GitRemote(
+            url: options.repo, tokenFile: options.httpsTokenFile, sshKeyFile: options.sshKeyFile,
+            knownHostsFile: options.knownHostsFile)
+        let mirror = try GitMirror(path: options.stateDirectory + "/mirror.git", remote: remote, branch: options.branch)
+        let metrics = TideMetrics()
+        let board = DesiredStateBoard()
+        let trigger = FetchTrigger()
+        let reconciler = try Reconciler(
+            options: options, store: store, mirror: mirror, board: board, metrics: metrics, notifier: nil,
+            fetchTrigger: trigger)
+        await reconciler.restore()
+
+        let api = ControllerAPI(
+            backend: reconciler, agentToken: credentials.agentToken, operatorTokens: credentials.operatorTokens,
+            webhook: credentials.webhook, metrics: metrics)
+        var serverOptions = ControllerAPI.serverOptions(host: options.listenHost, port: UInt16(options.listenPort))
+        if let cert = options.tlsCertificateFile, let key = options.tlsKeyFile {
+            serverOptions.tlsCertificatePEM = try String(contentsOfFile: cert, encoding: .utf8)
+            serverOptions.tlsKeyPEM = try String(contentsOfFile: key, encoding: .utf8)
+        }
+        let server = try HTTPServer(serverOptions, handler: api.handler)
+        let scheme = serverOptions.tlsCertificatePEM == nil ? "http" : "https"
+        Log.notice(
+            "controller.started",
+            ["listen": "\(scheme)://\(options.listenHost):\(server.port)", "repo": remote.displayURL,
+             "branch": options.branch, "state_dir": options.stateDirectory, "pid": getpid()])
+
+        let signals = SignalStream.termination()
+        let lastLoop = Heartbeat()
+        let services = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await trigger.run { cause in await reconciler.fetchAndProcess(cause: cause) }
+                }
+                group.addTask {
+                    trigger.trigger(.startup)
+                    while !Task.isCancelled {
+                        let jitter = Double.random(in: 0...0.1)
+                        let wait = options.poll + options.poll * jitter
+                        do { try await Task.sleep(for: wait) } catch { return }
+                        trigger.trigger(.poll)
+                    }
+                }
+                group.addTask {
+                    let clock = ContinuousClock()
+                    while !Task.isCancelled {
+                        let started = clock.now
+                        await reconciler.tick()
+                        await reconciler.processHeadIfNew()
+                        metrics.reconcileDuration.observe(clock.now - started)
+                        lastLoop.beat()
+                        do { try await Task.sleep(for: options.tick) } catch { return }
+                    }
+                }
+                group.addTask {
+                    // The loop is alive when it finished a pass in the last minute; else systemd restarts us.
+                    await SystemdNotifier.runWatchdog { lastLoop.age < .seconds(60) }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        SystemdNotifier.ready(status: "serving on \(options.listenHost):\(server.port), watching \(options.branch)")
+
+        let signal = await signals.first()
+        Log.notice("controller.stopping", ["signal": signal])
+        SystemdNotifier.stopping()
+        await server.stop()
+        trigger.finish()
+        services.cancel()
+        _ = await services.value
+        await reconciler.shutdown()
+        Log.notice("controller.stopped", [:])
+        return 0
+    }
+}
+
+/// When the reconcile loop last finished a pass, for the watchdog.
+final class Heartbeat: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+    func beat() { last.withLock { $0 = ContinuousClock.now } }
+    var age: Duration { ContinuousClock.now - last.withLock { $0 } }
+}

@@ -1,0 +1,523 @@
+import Foundation
+import TideConfig
+import TideCore
+import TideGit
+import TideLog
+import TideStore
+
+/// The controller's loop: reads new heads of the branch, turns them into revisions per service, feeds
+/// the rollout engine with revisions, reports and time, persists every decision before acting on it,
+/// and performs the decisions (serve new desired state, revert in Git, mark good, notify).
+///
+/// One actor owns the engine, so events are handled one at a time in a definite order. Git and the
+/// store are called from here; Git's blocking work runs on the mirror's own queue.
+public actor Reconciler {
+    /// A bundle the controller can serve, and the revision it was built from.
+    struct IndexedBundle {
+        var bundle: TideCore.Bundle
+        var revision: String
+    }
+
+    /// What an agent said last, for status pages (kept in memory; the store has the ones that mattered).
+    struct Observed {
+        var bundle: String
+        var phase: String
+        var detail: String?
+        var at: Int64
+    }
+
+    let options: ControllerOptions
+    let store: StateStore
+    let mirror: GitMirror
+    let board: DesiredStateBoard
+    let metrics: TideMetrics
+    let notifier: Notifier?
+    let fetchTrigger: FetchTrigger
+    let identity: (name: String, email: String)
+
+    var engine: RolloutEngine
+    var bundles: [String: IndexedBundle] = [:]
+    var blobs: [String: [UInt8]] = [:]
+    /// The inventory of the newest valid config.
+    var inventory: [String: Server] = [:]
+    var config: FleetConfig?
+    var observed: [String: [String: Observed]] = [:]
+    var lastRecordedHeard: [String: Int64] = [:]
+    /// The branch head whose revisions were handed to the engine.
+    var processedHead: String?
+    var head: String?
+    var lastFetchAt: Int64?
+    var fetchError: String?
+    var configError: String?
+    let startedAt: Int64
+    /// Revert decisions being carried out, by decision id, so none runs twice at once.
+    var revertsRunning: Set<Int64> = []
+    /// Failures already counted in the metrics, per rollout.
+    var failureCounts: [String: (failed: Int, timedOut: Int, offline: Int)] = [:]
+
+    /// Heard events are persisted at most this often per server (they only move `lastHeard`).
+    static let heardPersistInterval: Int64 = 30_000
+    /// Blocking queries are held at most this long, so a waiting agent is heard well within `offlineAfter`.
+    static let maxWait: Duration = .seconds(20)
+
+    init(
+        options: ControllerOptions, store: StateStore, mirror: GitMirror, board: DesiredStateBoard,
+        metrics: TideMetrics, notifier: Notifier?, fetchTrigger: FetchTrigger
+    ) throws {
+        self.options = options
+        self.store = store
+        self.mirror = mirror
+        self.board = board
+        self.metrics = metrics
+        self.notifier = notifier
+        self.fetchTrigger = fetchTrigger
+        self.identity = (options.authorName, options.authorEmail)
+        self.engine = try store.loadEngine()
+        self.startedAt = Reconciler.now()
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    var inStartupGrace: Bool { Self.now() - startedAt < options.startupGrace.milliseconds }
+
+    // MARK: start-up
+
+    /// Rebuilds what the agents should hold from the store and the mirror, and finishes the decisions a
+    /// previous run recorded but did not confirm done. Call once before serving agents.
+    func restore() async {
+        processedHead = try? await mirror.tideRef("processed")
+        head = try? await mirror.head()
+        var revisions = Set<String>()
+        for service in engine.services.values {
+            if let r = service.lastGoodRevision { revisions.insert(r) }
+            if let r = service.lastRevision { revisions.insert(r) }
+            if let r = service.current { revisions.insert(r.revision) }
+            for r in service.history { revisions.insert(r.revision) }
+        }
+        if let processedHead { revisions.insert(processedHead) }
+        for revision in revisions.sorted() {
+            if let loaded = load(revision: revision) { index(loaded.bundles, revision: revision) }
+        }
+        if let processedHead, let loaded = load(revision: processedHead) {
+            config = loaded.config
+            inventory = Dictionary(loaded.config.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        for obs in (try? store.observations()) ?? [] {
+            observed[obs.server, default: [:]][obs.service] = Observed(
+                bundle: obs.bundle, phase: obs.phase, detail: obs.detail, at: obs.reportedAt)
+        }
+        publishAllTargets()
+        let pending = (try? store.pendingDecisions()) ?? []
+        if !pending.isEmpty {
+            Log.notice("controller.resume", ["pending_decisions": pending.count])
+        }
+        for decision in pending { perform(decision) }
+        updateMetrics()
+    }
+
+    // MARK: fetching and new heads
+
+    /// Fetches the branch, then hands any new head to the engine. A failed fetch changes nothing:
+    /// rollouts in flight wait and the source is reported stale.
+    func fetchAndProcess(cause: TideMetrics.FetchCause) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let update = try await mirror.fetch()
+            metrics.recordFetch(cause: cause, duration: clock.now - started, succeeded: true)
+            lastFetchAt = Self.now()
+            if fetchError != nil { Log.notice("git.fetch.recovered", ["repo": mirror.remote.displayURL]) }
+            fetchError = nil
+            head = update.newHead
+            metrics.setHead(branch: options.branch, revision: update.newHead)
+            if update.kind == .forcePush {
+                audit(
+                    action: "force-push", service: nil, from: update.oldHead, to: update.newHead,
+                    detail:
+                        "the branch was force-pushed: \(update.droppedCommits.count) commits left it (\(update.droppedCommits.prefix(5).map { String($0.prefix(7)) }.joined(separator: ", "))); following the new head"
+                )
+                Log.warning("git.force_push", ["branch": options.branch, "old": update.oldHead ?? "-", "new": update.newHead])
+            }
+        } catch {
+            metrics.recordFetch(cause: cause, duration: clock.now - started, succeeded: false)
+            let message = "\(error)"
+            if fetchError != message {
+                Log.error("git.fetch.failed", ["repo": mirror.remote.displayURL, "error": message])
+            }
+            fetchError = message
+            return
+        }
+        await processHeadIfNew()
+    }
+
+    /// Hands the mirror's head to the engine when it differs from the last head handled.
+    func processHeadIfNew() async {
+        guard let head = try? await mirror.head(), head != processedHead else { return }
+        // Agents are still reconnecting; releasing now would skip them all as offline.
+        guard !inStartupGrace else { return }
+        await process(head: head)
+    }
+
+    /// Works out, per service, whether `head` changes what any server should hold, and tells the engine.
+    func process(head newHead: String) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        defer { metrics.planDuration.observe(clock.now - started) }
+        let previous = processedHead
+        let update: BranchUpdate
+        do {
+            update = try await mirror.update(from: previous, to: newHead)
+        } catch {
+            // The old head may be gone after a force push: treat the new head alone.
+            guard let u = try? await mirror.update(from: nil, to: newHead) else {
+                Log.error("git.read.failed", ["revision": newHead, "error": "\(error)"])
+                return
+            }
+            update = u
+        }
+        guard let loaded = load(revision: newHead) else { return }
+        guard let newConfig = loaded.configOrNil else {
+            holdInvalid(revision: newHead, diagnostics: loaded.diagnostics, update: update)
+            await markProcessed(newHead)
+            return
+        }
+        configError = nil
+        config = newConfig
+        inventory = Dictionary(newConfig.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        index(loaded.bundles, revision: newHead)
+
+        let services = Set(newConfig.services.keys).union(engine.services.keys).sorted()
+        // Git work first (it awaits), then all engine events in one synchronous pass.
+        var revisions: [NewRevision] = []
+        for name in services {
+            guard let revision = await newRevision(service: name, head: newHead, config: newConfig,
+                bundles: loaded.bundles, update: update) else { continue }
+            revisions.append(revision)
+        }
+        for revision in revisions {
+            try? store.recordRevisionSeen(service: revision.service, revision: revision.revision, at: Self.now())
+            apply(.revision(revision, at: Self.now()), actor: actorName(for: update, service: revision.service))
+        }
+        await markProcessed(newHead)
+        pruneBundles()
+        updateMetrics()
+    }
+
+    /// The engine's input for `service` at `head`, or nil when nothing it holds would change.
+    func newRevision(
+        service name: String, head: String, config: FleetConfig, bundles: FleetBundles, update: BranchUpdate
+    ) async -> NewRevision? {
+        let state = engine.services[name]
+        let spec = config.services[name]
+        let selected = spec.map { s in config.servers.filter { $0.matches(s.selector) } } ?? []
+        var members = Dictionary(selected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for server in (state?.targets.keys).map(Array.init) ?? [] where members[server] == nil {
+            members[server] = inventory[server] ?? Server(name: server)
+        }
+        let emptyID = TideCore.Bundle.empty(service: name).id
+        let bundleOf: (String) -> String = { server in
+            spec == nil ? emptyID : bundles.bundle(service: name, server: server).id
+        }
+        let changes = members.keys.contains { state?.targets[$0] != bundleOf($0) }
+        guard changes || state?.hold != nil else { return nil }
+
+        let touching = update.commits.filter { $0.services.contains(name) }
+        let newest = touching.last ?? update.commits.last
+        let kind = newest.map(Self.kind(of:)) ?? .change
+        let policySource = spec ?? ServiceSpec(
+            name: name, selector: [:], rollout: config.rolloutDefaults, rollback: config.rollbackDefaults)
+        let policy = kind.isRevert ? policySource.rollback : policySource.rollout
+        var commits: [String] = []
+        if let good = state?.lastGoodRevision {
+            commits = ((try? await mirror.commits(touchingService: name, from: good, to: head)) ?? []).map(\.sha)
+        }
+        let order = WavePlanner.order(Array(members.values), policy: policy, salt: name)
+        let placements = order.map {
+            NewRevision.Placement(
+                server: $0.name, bundle: bundleOf($0.name), lastGoodBundle: state?.lastGood[$0.name] ?? emptyID)
+        }
+        let retry = touching.contains { Self.trailer("Tide-Retry", in: $0.message)?.lowercased() == "true" }
+        return NewRevision(
+            service: name, revision: head, lastGoodRevision: state?.lastGoodRevision, placements: placements,
+            commits: commits, kind: kind, policy: policy, retry: retry)
+    }
+
+    /// A revert is recognised by its `This reverts commit` line; Tide's own carry `Tide-Rollout`.
+    static func kind(of commit: GitCommit) -> NewRevision.Kind {
+        guard commit.message.contains("This reverts commit ") else { return .change }
+        return trailer("Tide-Rollout", in: commit.message) != nil ? .tideRevert : .manualRevert
+    }
+
+    /// The value of trailer `key` in a commit message, if present.
+    static func trailer(_ key: String, in message: String) -> String? {
+        for line in message.split(separator: "\n").reversed() {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.lowercased().hasPrefix(key.lowercased() + ":") {
+                return text.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    func actorName(for update: BranchUpdate, service: String) -> String {
+        let commit = update.commits.last(where: { $0.services.contains(service) }) ?? update.commits.last
+        return commit.map { "\($0.authorName) <\($0.authorEmail)>" } ?? "tide"
+    }
+
+    /// Invalid config never rolls out: the services it concerns are held at their last good revision.
+    func holdInvalid(revision: String, diagnostics: [Diagnostic], update: BranchUpdate) {
+        let errors = diagnostics.filter { $0.severity == .error }
+        let text = errors.prefix(5).map(\.description).joined(separator: "; ")
+            + (errors.count > 5 ? "; and \(errors.count - 5) more" : "")
+        configError = "config at \(revision.prefix(7)) is invalid: \(text)"
+        Log.error("config.invalid", ["revision": revision, "errors": errors.count, "first": errors.first?.description ?? ""])
+        var concerned = Set<String>()
+        var fleetWide = false
+        for d in errors {
+            let parts = d.position.file.split(separator: "/")
+            if parts.count >= 2, parts[0] == "services" { concerned.insert(String(parts[1])) } else { fleetWide = true }
+        }
+        if fleetWide { concerned.formUnion(engine.services.keys) }
+        for service in concerned.sorted() {
+            let detail = errors.filter { fleetWide || $0.position.file.hasPrefix("services/\(service)/") }
+                .prefix(5).map(\.description).joined(separator: "; ")
+            apply(
+                .invalidConfig(service: service, revision: revision, detail: detail, at: Self.now()),
+                actor: actorName(for: update, service: service))
+        }
+    }
+
+    func markProcessed(_ head: String) async {
+        processedHead = head
+        do { try await mirror.setTideRef("processed", to: head) } catch {
+            Log.error("git.ref.failed", ["ref": "refs/tide/processed", "error": "\(error)"])
+        }
+    }
+
+    // MARK: loading revisions
+
+    struct Loaded {
+        var configOrNil: FleetConfig?
+        var diagnostics: [Diagnostic]
+        var bundles: FleetBundles
+        var config: FleetConfig { configOrNil ?? FleetConfig() }
+    }
+
+    /// Reads and validates the config at `revision` from the mirror (no checkout) and builds its bundles.
+    func load(revision: String) -> Loaded? {
+        do {
+            let tree = try mirror.tree(at: revision)
+            let (config, diagnostics) = ConfigLoader.load(tree)
+            guard let config else { return Loaded(configOrNil: nil, diagnostics: diagnostics, bundles: FleetBundles()) }
+            let bundles = FleetBundles.build(config)
+            if bundles.diagnostics.contains(where: { $0.severity == .error }) {
+                return Loaded(configOrNil: nil, diagnostics: diagnostics + bundles.diagnostics, bundles: FleetBundles())
+            }
+            return Loaded(configOrNil: config, diagnostics: diagnostics, bundles: bundles)
+        } catch {
+            Log.error("git.read.failed", ["revision": revision, "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Makes every bundle of a revision servable by id, with its blobs.
+    func index(_ built: FleetBundles, revision: String) {
+        for (service, perServer) in built.bundles {
+            let empty = TideCore.Bundle.empty(service: service)
+            if bundles[empty.id] == nil { bundles[empty.id] = IndexedBundle(bundle: empty, revision: revision) }
+            for bundle in perServer.values where bundles[bundle.id] == nil {
+                bundles[bundle.id] = IndexedBundle(bundle: bundle, revision: revision)
+            }
+        }
+        for (id, bytes) in built.blobs where blobs[id] == nil { blobs[id] = bytes }
+    }
+
+    /// Forgets bundles and blobs no server targets and no rollout or last good revision needs.
+    func pruneBundles() {
+        var keep = Set<String>()
+        for service in engine.services.values {
+            keep.formUnion(service.targets.values)
+            keep.formUnion(service.lastGood.values)
+            if let r = service.current { for m in r.members { keep.insert(m.bundle); keep.insert(m.lastGoodBundle) } }
+            for c in service.catchUp.values { keep.insert(c.bundle) }
+            if let held = service.heldRevision { for p in held.placements { keep.insert(p.bundle) } }
+        }
+        bundles = bundles.filter { keep.contains($0.key) || $0.value.bundle.isEmpty }
+        var blobIDs = Set<String>()
+        for entry in bundles.values { for f in entry.bundle.files { blobIDs.insert(f.blob) } }
+        blobs = blobs.filter { blobIDs.contains($0.key) }
+    }
+
+    // MARK: events in, decisions out
+
+    /// Hands `event` to the engine; persists the event with its decisions in one transaction, then performs
+    /// them. Events that change nothing but the clock are not written (they would only grow the log).
+    @discardableResult
+    func apply(_ event: RolloutEvent, actor: String = "tide", force: Bool = false) -> [RolloutDecision] {
+        let before = engine
+        var after = engine
+        let decisions = after.handle(event)
+        var worth = force || !decisions.isEmpty || after.services != before.services
+        switch event {
+        case .heard(let server, let at), .report(let server, _, _, _, _, let at):
+            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+        case .revision, .invalidConfig, .command, .revertOutcome: worth = true
+        case .tick: break
+        }
+        guard worth else {
+            engine = after
+            return decisions
+        }
+        let stored: [StoredDecision]
+        do {
+            stored = try store.record(event, actor: actor, engine: after, decisions: decisions)
+        } catch {
+            // Persist before acting: a decision that could not be written is not performed.
+            Log.error("store.write.failed", ["error": "\(error)", "event": "\(event)".prefix(200)])
+            return []
+        }
+        engine = after
+        switch event {
+        case .heard(let server, let at), .report(let server, _, _, _, _, let at): lastRecordedHeard[server] = at
+        default: break
+        }
+        for decision in stored { perform(decision) }
+        if !decisions.isEmpty { updateMetrics() }
+        return decisions
+    }
+
+    /// Carries out one persisted decision; marks it done unless it finishes later (a revert).
+    func perform(_ stored: StoredDecision) {
+        switch stored.decision {
+        case .release(let service, let rollout, let wave, let targets):
+            for t in targets { publish(service: service, server: t.server, bundle: t.bundle) }
+            Log.info(
+                "rollout.release",
+                ["service": service, "rollout": rollout, "wave": wave, "servers": targets.map(\.server).joined(separator: ",")])
+        case .sendBack(let service, let rollout, let targets, let reason):
+            for t in targets { publish(service: service, server: t.server, bundle: t.bundle) }
+            Log.warning(
+                "rollout.send_back",
+                ["service": service, "rollout": rollout, "servers": targets.map(\.server).joined(separator: ","), "reason": reason])
+        case .startRevert(let request):
+            guard !revertsRunning.contains(stored.id) else { return }
+            revertsRunning.insert(stored.id)
+            let id = stored.id
+            Task { await self.carryOutRevert(request, decision: id) }
+            return
+        case .hold(let service, let rollout, let revision, let reason):
+            Log.error(
+                "service.held",
+                ["service": service, "rollout": rollout ?? "-", "revision": revision, "reason": reason,
+                 "action": "a person must act: push a fix, or `tide release` a quarantined revision"])
+        case .markGood(let service, let revision, _):
+            metrics.setRevision(service: service, revision: revision)
+            let mirror = self.mirror
+            Task {
+                do { try await mirror.setTideRef("good/\(service)", to: revision) } catch {
+                    Log.error("git.ref.failed", ["ref": "refs/tide/good/\(service)", "error": "\(error)"])
+                }
+            }
+        case .notify(let service, let rollout, let notice, let message):
+            notify(service: service, rollout: rollout, notice: notice, message: message)
+        }
+        markDone(stored.id)
+    }
+
+    func markDone(_ id: Int64, outcome: String? = nil) {
+        do { try store.markDone(id, at: Self.now(), outcome: outcome) } catch {
+            Log.error("store.write.failed", ["error": "\(error)", "decision": id])
+        }
+    }
+
+    /// Serves `bundle` to `server` for `service` (what its next blocking query answers).
+    func publish(service: String, server: String, bundle id: String) {
+        if let entry = bundles[id] {
+            board.set(
+                server: server, service: service,
+                to: AgentProtocol.DesiredService(service: service, revision: entry.revision, bundle: entry.bundle))
+        } else if id == TideCore.Bundle.empty(service: service).id {
+            board.set(
+                server: server, service: service,
+                to: AgentProtocol.DesiredService(
+                    service: service, revision: processedHead ?? "", bundle: .empty(service: service)))
+        } else {
+            Log.error("bundle.unknown", ["service": service, "server": server, "bundle": id])
+        }
+    }
+
+    func publishAllTargets() {
+        for (service, state) in engine.services {
+            for (server, bundle) in state.targets { publish(service: service, server: server, bundle: bundle) }
+        }
+    }
+
+    func notify(service: String, rollout: String?, notice: RolloutDecision.Notice, message: String) {
+        let level: Log.Level
+        switch notice {
+        case .breached, .held, .aborted: level = .error
+        case .reverting, .reverted, .paused, .superseded: level = .warning
+        default: level = .notice
+        }
+        Log.write(level, "rollout.\(notice.rawValue)", ["service": service, "rollout": rollout ?? "-", "message": message])
+        let event: Notice.Event?
+        switch notice {
+        case .started: event = .rolloutStarted
+        case .waveDone: event = .waveDone
+        case .succeeded: event = .succeeded
+        case .breached: event = .breached
+        case .reverted: event = .reverted
+        case .held: event = .held
+        case .paused: event = .paused
+        case .reverting, .resumed, .aborted, .superseded: event = nil
+        }
+        guard let event, let notifier else { return }
+        let r = rollout.flatMap { engine.rollout(id: $0) }
+        notifier.enqueue(
+            Notice(event: event, service: service, rollout: rollout, revision: r?.revision, wave: r.map { $0.wave + 1 },
+                   detail: message))
+    }
+
+    func audit(action: String, service: String?, from: String? = nil, to: String? = nil, detail: String, actor: String = "tide") {
+        do {
+            _ = try store.appendAudit(
+                AuditEntry(at: Self.now(), actor: actor, action: action, service: service, fromRevision: from,
+                           toRevision: to, detail: detail))
+        } catch {
+            Log.error("store.write.failed", ["error": "\(error)", "audit": action])
+        }
+    }
+
+    // MARK: reports and time
+
+    func tick() {
+        // During the start-up grace agents reconnect; time does not move rollouts on until they have.
+        guard !inStartupGrace else { return }
+        apply(.tick(at: Self.now()))
+    }
+
+    func heard(server: String) {
+        apply(.heard(server: server, at: Self.now()))
+    }
+
+    func handleReport(server: String, _ report: AgentProtocol.Report) throws {
+        let now = Self.now()
+        for r in report.services {
+            guard engine.services[r.service] != nil else {
+                throw ControllerError.badRequest("server \(server) does not run service \(r.service)")
+            }
+        }
+        for r in report.services {
+            observed[server, default: [:]][r.service] = Observed(bundle: r.bundle, phase: r.phase.rawValue, detail: r.detail, at: now)
+            apply(.report(server: server, service: r.service, bundle: r.bundle, phase: r.phase, detail: r.detail, at: now))
+        }
+        if report.services.isEmpty { apply(.heard(server: server, at: now)) }
+    }
+}
+
+extension Reconciler {
+    /// Persists a snapshot of the engine so the next start replays nothing.
+    func shutdown() {
+        do { try store.snapshot(engine) } catch { Log.error("store.write.failed", ["error": "\(error)"]) }
+    }
+}
