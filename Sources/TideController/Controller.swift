@@ -84,8 +84,9 @@ public enum Controller {
                     // The loop is alive when it finished a pass in the last minute; else systemd restarts us.
                     await SystemdNotifier.runWatchdog { lastLoop.age < .seconds(60) }
                 }
-                await group.next()
-                group.cancelAll()
+                // Each service runs until the task is cancelled at shutdown (the watchdog returns at once
+                // outside systemd); wait for all of them.
+                await group.waitForAll()
             }
         }
         SystemdNotifier.ready(status: "serving on \(options.listenHost):\(server.port), watching \(options.branch)")

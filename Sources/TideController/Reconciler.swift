@@ -153,8 +153,14 @@ public actor Reconciler {
     /// Hands the mirror's head to the engine when it differs from the last head handled.
     func processHeadIfNew() async {
         guard let head = try? await mirror.head(), head != processedHead else { return }
-        // Agents are still reconnecting; releasing now would skip them all as offline.
-        guard !inStartupGrace else { return }
+        guard !inStartupGrace else {
+            // Agents are still reconnecting; releasing now would skip them all as offline. Learn the
+            // inventory meanwhile, so that they are answered.
+            if inventory.isEmpty, let loaded = load(revision: head), let config = loaded.configOrNil {
+                inventory = Dictionary(config.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            return
+        }
         await process(head: head)
     }
 
