@@ -56,6 +56,16 @@ struct APIFixture {
 
     static func json<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try JSONEncoder().encode(value)) }
 
+    /// `Shell.check` on a Dispatch thread, so a long curl does not block the cooperative pool that
+    /// the server's handlers and the other tests run on.
+    static func shell(_ command: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Shell.check(command) })
+            }
+        }
+    }
+
     static let goodReport = AgentProtocol.Report(services: [
         AgentProtocol.ServiceReport(service: "nginx", bundle: String(repeating: "a", count: 64), phase: .healthy)
     ])
@@ -169,7 +179,7 @@ struct APIFixture {
         #expect(ok.headers["cache-control"] == "public, max-age=31536000, immutable")
         #expect(ok.headers["etag"] == "\"\(id)\"")
         // A client that holds it gets 304 without the bytes (curl: URLSession would hide the 304).
-        let notModified = try Shell.check(
+        let notModified = try await APIFixture.shell(
             "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer \(t)' -H 'If-None-Match: \"\(id)\"' \(f.url("/v1/blobs/\(id)"))"
         )
         #expect(notModified == "304")
@@ -327,9 +337,9 @@ struct APIFixture {
         let url = f.url("/v1/agents/web-01/report")
         let auth = "-H 'Authorization: Bearer \(APIFixture.agentToken)' -H 'Content-Type: application/json'"
         let before = try rss()
-        let announced = try Shell.check("curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -T \(dir("big")) \(url)")
+        let announced = try await APIFixture.shell("curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -T \(dir("big")) \(url)")
         #expect(announced == "413")
-        let streamed = try Shell.check(
+        let streamed = try await APIFixture.shell(
             "head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -H 'Transfer-Encoding: chunked' -T - \(url)"
         )
         #expect(streamed == "413")
