@@ -357,3 +357,42 @@ struct APIFixture {
         return (Int(text.split(separator: " ")[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
+
+/// Building the API from `tide controller`'s options: files read, errors name the file.
+@Suite struct ControllerAPIOptionsTests {
+    @Test func filesAreReadAndErrorsNameThem() async throws {
+        let dir = try TempDirectory()
+        var options = ControllerOptions(repo: "git://127.0.0.1/fleet", stateDirectory: dir("state"))
+        options.agentTokenFile = try dir.write("agent-token", "  \(APIFixture.agentToken)\n")
+        options.operatorTokensFile = try dir.write("tokens", "olga operator \(SHA256.hex(APIFixture.operatorToken))\n")
+        options.webhookSecretFile = try dir.write("webhook", APIFixture.webhookSecret + "\n")
+        options.listenPort = 0
+        let backend = InMemoryBackend()
+        let api = try ControllerAPI(options: options, backend: backend, metrics: TideMetrics())
+        let server = try HTTPServer(try ControllerAPI.serverOptions(options), handler: api.handler)
+        defer { Task { await server.stop() } }
+        let client = HTTPClient()
+        let base = "http://127.0.0.1:\(server.port)"
+        let agent = try await client.send(
+            "GET", "\(base)/v1/agents/web-01/desired?index=0&wait=0s",
+            headers: ["Authorization": "Bearer \(APIFixture.agentToken)"])
+        #expect(agent.status == 200, "the token file's whitespace is trimmed")
+        let pause = try await client.send(
+            "POST", "\(base)/api/v1/rollouts/r1/pause", headers: ["Authorization": "Bearer \(APIFixture.operatorToken)"])
+        #expect(pause.status == 200)
+        #expect(backend.state.withLock { $0.commands.map(\.actor) } == ["olga"])
+        let hook = try await client.send("POST", "\(base)/hooks/gitlab", headers: ["X-Gitlab-Token": "nope"], body: [])
+        #expect(hook.status == 401, "webhooks are configured")
+
+        options.agentTokenFile = dir("missing")
+        #expect {
+            try ControllerAPI(options: options, backend: backend, metrics: TideMetrics())
+        } throws: { "\($0)".contains(dir("missing")) }
+        options.agentTokenFile = try dir.write("empty", "\n")
+        #expect { try ControllerAPI(options: options, backend: backend, metrics: TideMetrics()) } throws: {
+            "\($0)".contains("is empty")
+        }
+        options.tlsCertificateFile = dir("cert.pem")
+        #expect(throws: HTTPServerError.self) { try ControllerAPI.serverOptions(options) }
+    }
+}
