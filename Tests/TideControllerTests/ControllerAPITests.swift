@@ -56,6 +56,16 @@ struct APIFixture {
 
     static func json<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try JSONEncoder().encode(value)) }
 
+    /// `Shell.check` on a Dispatch thread, so a long curl does not block the cooperative pool that
+    /// the server's handlers and the other tests run on.
+    static func shell(_ command: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Shell.check(command) })
+            }
+        }
+    }
+
     static let goodReport = AgentProtocol.Report(services: [
         AgentProtocol.ServiceReport(service: "nginx", bundle: String(repeating: "a", count: 64), phase: .healthy)
     ])
@@ -169,7 +179,7 @@ struct APIFixture {
         #expect(ok.headers["cache-control"] == "public, max-age=31536000, immutable")
         #expect(ok.headers["etag"] == "\"\(id)\"")
         // A client that holds it gets 304 without the bytes (curl: URLSession would hide the 304).
-        let notModified = try Shell.check(
+        let notModified = try await APIFixture.shell(
             "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer \(t)' -H 'If-None-Match: \"\(id)\"' \(f.url("/v1/blobs/\(id)"))"
         )
         #expect(notModified == "304")
@@ -327,9 +337,9 @@ struct APIFixture {
         let url = f.url("/v1/agents/web-01/report")
         let auth = "-H 'Authorization: Bearer \(APIFixture.agentToken)' -H 'Content-Type: application/json'"
         let before = try rss()
-        let announced = try Shell.check("curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -T \(dir("big")) \(url)")
+        let announced = try await APIFixture.shell("curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -T \(dir("big")) \(url)")
         #expect(announced == "413")
-        let streamed = try Shell.check(
+        let streamed = try await APIFixture.shell(
             "head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' \(auth) -X POST -H 'Transfer-Encoding: chunked' -T - \(url)"
         )
         #expect(streamed == "413")
@@ -345,5 +355,44 @@ struct APIFixture {
     func rss() throws -> Int {
         let text = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
         return (Int(text.split(separator: " ")[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// Building the API from `tide controller`'s options: files read, errors name the file.
+@Suite struct ControllerAPIOptionsTests {
+    @Test func filesAreReadAndErrorsNameThem() async throws {
+        let dir = try TempDirectory()
+        var options = ControllerOptions(repo: "git://127.0.0.1/fleet", stateDirectory: dir("state"))
+        options.agentTokenFile = try dir.write("agent-token", "  \(APIFixture.agentToken)\n")
+        options.operatorTokensFile = try dir.write("tokens", "olga operator \(SHA256.hex(APIFixture.operatorToken))\n")
+        options.webhookSecretFile = try dir.write("webhook", APIFixture.webhookSecret + "\n")
+        options.listenPort = 0
+        let backend = InMemoryBackend()
+        let api = try ControllerAPI(options: options, backend: backend, metrics: TideMetrics())
+        let server = try HTTPServer(try ControllerAPI.serverOptions(options), handler: api.handler)
+        defer { Task { await server.stop() } }
+        let client = HTTPClient()
+        let base = "http://127.0.0.1:\(server.port)"
+        let agent = try await client.send(
+            "GET", "\(base)/v1/agents/web-01/desired?index=0&wait=0s",
+            headers: ["Authorization": "Bearer \(APIFixture.agentToken)"])
+        #expect(agent.status == 200, "the token file's whitespace is trimmed")
+        let pause = try await client.send(
+            "POST", "\(base)/api/v1/rollouts/r1/pause", headers: ["Authorization": "Bearer \(APIFixture.operatorToken)"])
+        #expect(pause.status == 200)
+        #expect(backend.state.withLock { $0.commands.map(\.actor) } == ["olga"])
+        let hook = try await client.send("POST", "\(base)/hooks/gitlab", headers: ["X-Gitlab-Token": "nope"], body: [])
+        #expect(hook.status == 401, "webhooks are configured")
+
+        options.agentTokenFile = dir("missing")
+        #expect {
+            try ControllerAPI(options: options, backend: backend, metrics: TideMetrics())
+        } throws: { "\($0)".contains(dir("missing")) }
+        options.agentTokenFile = try dir.write("empty", "\n")
+        #expect { try ControllerAPI(options: options, backend: backend, metrics: TideMetrics()) } throws: {
+            "\($0)".contains("is empty")
+        }
+        options.tlsCertificateFile = dir("cert.pem")
+        #expect(throws: HTTPServerError.self) { try ControllerAPI.serverOptions(options) }
     }
 }
