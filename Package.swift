@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TideHTTPTests", dependencies: ["TideHTTP", "TideTestSupport"]),
         .testTarget(name: "TideAgentTests", dependencies: ["TideAgent", "TideHTTP", "TideTestSupport"]),
         .testTarget(name: "TideControllerTests", dependencies: ["TideController", "TideTestSupport"]),
-        .testTarget(name: "TideE2ETests", dependencies: ["TideCore", "TideTestSupport"]),
+        .testTarget(name: "TideE2ETests", dependencies: ["TideCore", "TideHTTP", "TideTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,20 +10,8 @@ import TideStore
 /// the fetcher (poll + on demand), the reconciler's clock, the HTTP API, the notifier and the watchdog.
 /// SIGTERM and SIGINT stop them in order: stop taking requests, let the event in progress finish, exit.
 public enum Controller {
-    /// Secrets and tokens read at start (files named in the options).
-    public struct Credentials: Sendable {
-        public var agentToken: String?
-        public var operatorTokens: OperatorTokens?
-        public var webhook: PushWebhook?
-        public init(agentToken: String?, operatorTokens: OperatorTokens?, webhook: PushWebhook?) {
-            self.agentToken = agentToken
-            self.operatorTokens = operatorTokens
-            self.webhook = webhook
-        }
-    }
-
     /// Runs until SIGTERM or SIGINT; returns the exit status.
-    public static func run(_ options: ControllerOptions, credentials: Credentials) async throws -> Int32 {
+    public static func run(_ options: ControllerOptions) async throws -> Int32 {
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
         let store = try StateStore(directory: options.stateDirectory)
         let remote = GitRemote(
@@ -38,14 +26,8 @@ public enum Controller {
             fetchTrigger: trigger)
         await reconciler.restore()
 
-        let api = ControllerAPI(
-            backend: reconciler, agentToken: credentials.agentToken, operatorTokens: credentials.operatorTokens,
-            webhook: credentials.webhook, metrics: metrics)
-        var serverOptions = ControllerAPI.serverOptions(host: options.listenHost, port: UInt16(options.listenPort))
-        if let cert = options.tlsCertificateFile, let key = options.tlsKeyFile {
-            serverOptions.tlsCertificatePEM = try String(contentsOfFile: cert, encoding: .utf8)
-            serverOptions.tlsKeyPEM = try String(contentsOfFile: key, encoding: .utf8)
-        }
+        let api = try ControllerAPI(options: options, backend: reconciler, metrics: metrics)
+        let serverOptions = try ControllerAPI.serverOptions(options)
         let server = try HTTPServer(serverOptions, handler: api.handler)
         let scheme = serverOptions.tlsCertificatePEM == nil ? "http" : "https"
         Log.notice(

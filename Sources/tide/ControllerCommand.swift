@@ -80,13 +80,7 @@ enum ControllerCommand: TideCommand {
             options.pushAttempts = n
         }
 
-        let credentials = Controller.Credentials(
-            agentToken: try options.agentTokenFile.map { try ControllerAPI.readAgentToken(contentsOf: $0) },
-            operatorTokens: try options.operatorTokensFile.map { try OperatorTokens(contentsOf: $0) },
-            webhook: try options.webhookSecretFile.map {
-                PushWebhook(secret: try WebhookSecret(contentsOfFile: $0), branch: options.branch)
-            })
-        return try await Controller.run(options, credentials: credentials)
+        return try await Controller.run(options)
     }
 
     static func duration(_ a: Arguments, _ flag: String) throws -> Duration? {
