@@ -60,10 +60,10 @@ enum GitBench {
     static func history() -> String {
         var out = ""
         var time = 1_700_000_000
-        func commit(_ message: String, files: [(String, String)], first: Bool) {
+        // One stream, one branch: each commit follows the previous one without a `from` line.
+        func commit(_ message: String, files: [(String, String)]) {
             out += "commit refs/heads/main\ncommitter Bench <bench@example.com> \(time) +0000\n"
             out += "data \(message.utf8.count)\n\(message)\n"
-            if !first { out += "from refs/heads/main^0\n" }
             for (path, text) in files { out += "M 100644 inline \(path)\ndata \(text.utf8.count)\n\(text)\n" }
             time += 60
         }
@@ -71,10 +71,10 @@ enum GitBench {
         for s in 0..<services {
             for f in 0..<filesPerService { all.append(("services/svc-\(s)/file-\(f).yaml", "value: \(s)-\(f)\n")) }
         }
-        commit("Initial fleet", files: all, first: true)
+        commit("Initial fleet", files: all)
         for c in 1..<commits {
             let s = c % services
-            commit("svc-\(s): change \(c)", files: [("services/svc-\(s)/file-\(c % filesPerService).yaml", "value: \(c)\n")], first: false)
+            commit("svc-\(s): change \(c)", files: [("services/svc-\(s)/file-\(c % filesPerService).yaml", "value: \(c)\n")])
         }
         return out
     }
