@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "TideCore", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "TideLog"),
         .target(name: "TideConfig", dependencies: ["TideCore", "CYAML"]),
-        .target(name: "TideGit", dependencies: ["TideCore", "CGit2"]),
+        .target(name: "TideGit", dependencies: ["TideCore", "TideLog", "CGit2"]),
         .target(name: "TideStore", dependencies: ["TideCore", "CSQLite"]),
         .target(name: "TideHTTP", dependencies: ["TideCore", "TideLog", "CMicroHTTPD"]),
         .target(name: "TideAgent", dependencies: ["TideCore", "TideLog", "TideHTTP", "CCrypto"]),

@@ -1,1 +1,0 @@
-// TideGit: see DESIGN.md.
