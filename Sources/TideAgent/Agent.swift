@@ -59,10 +59,10 @@ public actor Agent {
     public func run() async {
         let clock = ContinuousClock()
         for (service, entry) in manifest.services.sorted(by: { $0.key < $1.key }) {
-            var s = ServiceStatus(bundle: entry.bundle, revision: entry.revision, phase: .applied, detail: "held since restart")
-            s.nextHealth = clock.now
-            status[service] = s
-            reports.submit(s.report)
+            status[service] = ServiceStatus(bundle: entry.bundle, revision: entry.revision, phase: .applied)
+            settle(
+                AgentProtocol.DesiredService(service: service, revision: entry.revision, bundle: entry.bundle),
+                detail: "held since restart")
         }
         Log.info("agent.started", ["server": options.name, "controller": options.controller, "services": manifest.services.count])
         installSignalHandlers()
@@ -261,8 +261,7 @@ public actor Agent {
             return
         }
         // Reload once, with the set in place; a reload that fails puts the old files back.
-        let reload = bundle.reload ?? (absent || bundle.isEmpty ? nil : held?.bundle.reload)
-        if let reload, !bundle.isEmpty || absent == false {
+        if let reload = bundle.reload {
             let outcome = await ShellCommand(
                 command: reload, environment: environment(service: service, revision: desired.revision, bundle: bundle.id),
                 timeout: options.reloadTimeout, outputPath: outputPath
