@@ -153,4 +153,25 @@ import Testing
         #expect(Fixture.read(dir("state/manifest.json"))?.contains(v1.bundle.id) == true)
         #expect(Fixture.read(dir("state/history.jsonl"))?.contains(v1.bundle.id) == true)
     }
+
+    /// URLSession on Linux trusts only the system CA store (it ignores URLSessionCertificateAuthorityInfoFile
+    /// outside Android), so an agent must refuse a controller whose certificate it cannot verify.
+    @Test func refusesAnHTTPSControllerItCannotVerify() async throws {
+        let dir = try TempDirectory("agent-tls")
+        try Shell.check(
+            "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null",
+            in: dir.path)
+        let controller = try ControllerStandIn(
+            tls: (try String(contentsOfFile: dir("cert.pem"), encoding: .utf8), try String(contentsOfFile: dir("key.pem"), encoding: .utf8)))
+        let v1 = Fixture.service("app", revision: "r1", files: [Fixture.file("/etc/app/a.conf", "secret\n", mode: 0o600)])
+        controller.setDesired("web-01", [v1], blobs: [Array("secret\n".utf8)])
+        #expect(controller.url.hasPrefix("https://"))
+        let agent = try AgentProcess(controller: controller.url, name: "web-01", dir: dir)
+        try await eventually(timeout: .seconds(20), "certificate refusal logged\n\(agent.log)") {
+            agent.log.contains("certificate")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir("root/etc/app/a.conf")))
+        #expect(controller.reports("web-01", "app").isEmpty)
+        try await agent.terminate()
+    }
 }

@@ -19,14 +19,18 @@ final class ControllerStandIn: Sendable {
     /// The port; kept across `stop()`/`start()` so agents find the controller again.
     let port: UInt16
 
-    init(token: String = "agent-token", port: UInt16 = 0) throws {
+    let tls: (certificate: String, key: String)?
+
+    init(token: String = "agent-token", port: UInt16 = 0, tls: (certificate: String, key: String)? = nil) throws {
         self.token = token
-        let s = try HTTPServer(HTTPServerOptions(port: port), handler: Self.router(state: state, token: token).handler)
+        self.tls = tls
+        let options = HTTPServerOptions(port: port, tlsCertificatePEM: tls?.certificate, tlsKeyPEM: tls?.key)
+        let s = try HTTPServer(options, handler: Self.router(state: state, token: token).handler)
         self.port = s.port
         server.withLock { $0 = s }
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     /// Serves again on the same port after `stop()`.
     func start() throws {
