@@ -101,8 +101,9 @@ public actor Agent {
     }
 
     private func installSignalHandlers() {
+        // No SIG_IGN first: libdispatch installs its own handler on Linux, and an ignored signal
+        // would be inherited (still ignored) by every reload and health command.
         for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             let sink = eventSink
             source.setEventHandler {

@@ -144,7 +144,7 @@ import Testing
         let marker = dir("reload-started")
         let v1 = Fixture.service(
             "app", revision: "r1", files: [Fixture.file("/etc/app/a.conf", "a1\n")],
-            reload: "touch \(Shell.quote(marker)); sleep 1; " + reloadCommand)
+            reload: "grep SigIgn /proc/self/status > \"$TIDE_ROOT/sigign\"; touch \(Shell.quote(marker)); sleep 1; " + reloadCommand)
         controller.setDesired("web-01", [v1], blobs: [Array("a1\n".utf8)])
         let agent = try AgentProcess(controller: controller.url, name: "web-01", dir: dir)
         try await eventually(timeout: .seconds(20), "reload running\n\(agent.log)") { FileManager.default.fileExists(atPath: marker) }
@@ -152,6 +152,11 @@ import Testing
         #expect(Fixture.lines(dir("root/reloads")) == 1)
         #expect(Fixture.read(dir("state/manifest.json"))?.contains(v1.bundle.id) == true)
         #expect(Fixture.read(dir("state/history.jsonl"))?.contains(v1.bundle.id) == true)
+        // Commands do not inherit SIGTERM as ignored from the agent.
+        let ignored = Fixture.read(dir("root/sigign"))?.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let mask = ignored.flatMap { UInt64($0, radix: 16) }
+        #expect(mask != nil)
+        #expect((mask ?? 0) & (1 << (UInt64(SIGTERM) - 1)) == 0)
     }
 
     /// URLSession on Linux trusts only the system CA store (it ignores URLSessionCertificateAuthorityInfoFile
