@@ -246,9 +246,9 @@ public actor Agent {
                 try blobs.store(file.blob, try await connection.blob(file.blob))
             }
         } catch let error as AgentError where error.code == .transport {
-            // Not this bundle's fault: tried again on the next check.
+            // Not this bundle's fault: no `failed` report (it would count against the rollout);
+            // tried again on the next check, the phase stays `applying`.
             Log.warning("agent.blob.unreachable", ["service": service, "error": "\(error)"])
-            say(service, bundle, desired.revision, .failed, "\(error)")
             return
         } catch {
             fail(desired, "\(error)")
