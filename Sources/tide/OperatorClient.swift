@@ -76,7 +76,7 @@ struct OperatorClient: Sendable {
         if body != nil { headers["Content-Type"] = "application/json" }
         let response: HTTPClient.Response
         do {
-            response = try await http.send(method, controller + path, headers: headers, body: body, timeout: .seconds(15))
+            response = try await http.send(method, controller + path, headers: headers, body: body, timeout: .seconds(30))
         } catch let error as HTTPClient.TransportError {
             throw Failure(description: "cannot reach the controller at \(controller): \(error.reason)", transient: true)
         }
