@@ -175,5 +175,6 @@ import TideCore
         #expect(Self.cell(text, row: 1, column: "SEEN") == "never")
         #expect(Self.cell(text, row: 1, column: "PHASE") == "failed")
         #expect(text.split(separator: "\n")[2].hasSuffix("reload exited 3"))
+        #expect(text.split(separator: "\n")[1].hasSuffix("healthy"), "no trailing spaces after an empty last cell")
     }
 }
