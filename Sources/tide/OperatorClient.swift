@@ -58,8 +58,11 @@ struct OperatorClient: Sendable {
 
     /// `GET path` (with its query); the body of a 2xx answer, else a `Failure` that says what to do.
     /// `notFound` is the message for a 404 (e.g. "no rollout 7"); nil uses the controller's words.
-    func get(_ path: String, query: [(String, String)] = [], notFound: String? = nil) async throws -> [UInt8] {
-        try await call("GET", path + Self.queryString(query), body: nil, notFound: notFound)
+    /// `timeout` bounds the wait for the answer.
+    func get(_ path: String, query: [(String, String)] = [], notFound: String? = nil, timeout: Duration = .seconds(30))
+        async throws -> [UInt8]
+    {
+        try await call("GET", path + Self.queryString(query), body: nil, notFound: notFound, timeout: timeout)
     }
 
     /// `POST path` with `body` encoded as JSON (or an empty JSON object).
@@ -67,16 +70,18 @@ struct OperatorClient: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try body.map { try encoder.encode($0) } ?? Data("{}".utf8)
-        return try await call("POST", path, body: Array(data), notFound: notFound)
+        return try await call("POST", path, body: Array(data), notFound: notFound, timeout: .seconds(30))
     }
 
-    private func call(_ method: String, _ path: String, body: [UInt8]?, notFound: String?) async throws -> [UInt8] {
+    private func call(_ method: String, _ path: String, body: [UInt8]?, notFound: String?, timeout: Duration)
+        async throws -> [UInt8]
+    {
         var headers = ["Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if body != nil { headers["Content-Type"] = "application/json" }
         let response: HTTPClient.Response
         do {
-            response = try await http.send(method, controller + path, headers: headers, body: body, timeout: .seconds(30))
+            response = try await http.send(method, controller + path, headers: headers, body: body, timeout: timeout)
         } catch let error as HTTPClient.TransportError {
             throw Failure(description: "cannot reach the controller at \(controller): \(error.reason)", transient: true)
         }

@@ -50,15 +50,17 @@ enum WatchCommand: TideCommand {
         let service = a.value("service")
         let clock = ContinuousClock()
         let start = clock.now
+        /// Each request waits at most the time left before --timeout (at least 1s, at most 30s).
+        func left() -> Duration { min(.seconds(30), max(.seconds(1), timeout - (clock.now - start))) }
 
-        let baseline = try await list(client, service: service)
+        let baseline = try await list(client, service: service, timeout: left())
         let status = try await client.decode(
-            OperatorAPI.Status.self, client.get("/api/v1/status"), from: "/api/v1/status")
+            OperatorAPI.Status.self, client.get("/api/v1/status", timeout: left()), from: "/api/v1/status")
         if let service, !status.services.contains(where: { $0.service == service }) {
             throw OperatorClient.Failure(description: "no service \(service) (tide status lists them)")
         }
         var watch = RolloutWatch(service: service, rollouts: baseline, status: status)
-        emit(&watch, try await withDetails(client, watch, baseline), status, json: json)
+        emit(&watch, try await withDetails(client, watch, baseline, timeout: left()), status, json: json)
         if watch.outcome == .waiting {
             say("no rollout active\(service.map { " for \($0)" } ?? ""); waiting up to \(DurationText.format(settle)) for one to start", json)
         }
@@ -91,10 +93,10 @@ enum WatchCommand: TideCommand {
             }
             try await Task.sleep(for: interval)
             do {
-                let rollouts = try await list(client, service: service)
+                let rollouts = try await list(client, service: service, timeout: left())
                 let status = try await client.decode(
-                    OperatorAPI.Status.self, client.get("/api/v1/status"), from: "/api/v1/status")
-                let detailed = try await withDetails(client, watch, rollouts)
+                    OperatorAPI.Status.self, client.get("/api/v1/status", timeout: left()), from: "/api/v1/status")
+                let detailed = try await withDetails(client, watch, rollouts, timeout: left())
                 if unreachableSince != nil {
                     say("the controller answers again", json)
                     unreachableSince = nil
@@ -112,39 +114,40 @@ enum WatchCommand: TideCommand {
     }
 
     /// The newest rollouts (at most 100), for one service or all.
-    static func list(_ client: OperatorClient, service: String?) async throws -> [RolloutSummary] {
+    static func list(_ client: OperatorClient, service: String?, timeout: Duration) async throws -> [RolloutSummary] {
         var query = [("limit", "100")]
         if let service { query.insert(("service", service), at: 0) }
         return try client.decode(
-            OperatorAPI.Rollouts.self, try await client.get("/api/v1/rollouts", query: query), from: "/api/v1/rollouts"
+            OperatorAPI.Rollouts.self, try await client.get("/api/v1/rollouts", query: query, timeout: timeout), from: "/api/v1/rollouts"
         ).rollouts
     }
 
     /// `rollouts` with the followed active ones replaced by their full form (with per-server lines), so a
     /// breach can name its failing servers; followed active ones missing from the list are fetched too.
-    static func withDetails(_ client: OperatorClient, _ watch: RolloutWatch, _ rollouts: [RolloutSummary]) async throws
-        -> [RolloutSummary]
+    static func withDetails(
+        _ client: OperatorClient, _ watch: RolloutWatch, _ rollouts: [RolloutSummary], timeout: Duration
+    ) async throws -> [RolloutSummary]
     {
         var out: [RolloutSummary] = []
         var seen: Set<String> = []
         for r in rollouts {
             seen.insert(r.id)
             if watch.follows(r), !r.state.isTerminal || watch.activeIDs.contains(r.id) {
-                out.append(try await detail(client, r.id) ?? r)
+                out.append(try await detail(client, r.id, timeout: timeout) ?? r)
             } else {
                 out.append(r)
             }
         }
         for id in watch.activeIDs where !seen.contains(id) {
-            if let r = try await detail(client, id) { out.append(r) }
+            if let r = try await detail(client, id, timeout: timeout) { out.append(r) }
         }
         return out
     }
 
-    static func detail(_ client: OperatorClient, _ id: String) async throws -> RolloutSummary? {
+    static func detail(_ client: OperatorClient, _ id: String, timeout: Duration) async throws -> RolloutSummary? {
         let path = "/api/v1/rollouts/\(OperatorClient.segment(id))"
         do {
-            return try client.decode(RolloutSummary.self, try await client.get(path, notFound: "no rollout \(id)"), from: path)
+            return try client.decode(RolloutSummary.self, try await client.get(path, notFound: "no rollout \(id)", timeout: timeout), from: path)
         } catch let failure as OperatorClient.Failure where !failure.transient && failure.description == "no rollout \(id)" {
             return nil
         }
