@@ -50,17 +50,18 @@ enum WatchCommand: TideCommand {
         let service = a.value("service")
         let clock = ContinuousClock()
         let start = clock.now
-        /// Each request waits at most the time left before --timeout (at least 1s, at most 30s).
+        // The first look waits as long as any command; later polls at most the time left before --timeout
+        // (at least 1s, at most 30s), so a hung controller cannot hold the watch past it.
         func left() -> Duration { min(.seconds(30), max(.seconds(1), timeout - (clock.now - start))) }
 
-        let baseline = try await list(client, service: service, timeout: left())
+        let baseline = try await list(client, service: service, timeout: .seconds(30))
         let status = try await client.decode(
-            OperatorAPI.Status.self, client.get("/api/v1/status", timeout: left()), from: "/api/v1/status")
+            OperatorAPI.Status.self, client.get("/api/v1/status"), from: "/api/v1/status")
         if let service, !status.services.contains(where: { $0.service == service }) {
             throw OperatorClient.Failure(description: "no service \(service) (tide status lists them)")
         }
         var watch = RolloutWatch(service: service, rollouts: baseline, status: status)
-        emit(&watch, try await withDetails(client, watch, baseline, timeout: left()), status, json: json)
+        emit(&watch, try await withDetails(client, watch, baseline, timeout: .seconds(30)), status, json: json)
         if watch.outcome == .waiting {
             say("no rollout active\(service.map { " for \($0)" } ?? ""); waiting up to \(DurationText.format(settle)) for one to start", json)
         }

@@ -87,9 +87,9 @@ import TideTestSupport
         let stuck = F.rollout(id: "12", state: "verifying")
         let clock = ContinuousClock()
         let start = clock.now
-        let (timedOut, _) = try await Self.watch([[stuck]], ["--timeout", "1500ms"])
+        let (timedOut, _) = try await Self.watch([[stuck]], ["--timeout", "2500ms"])
         #expect(timedOut.status == 2, "\(timedOut.stdout)\(timedOut.stderr)")
-        #expect(timedOut.stdout.contains("timed out after 1s500ms; still in progress:"))
+        #expect(timedOut.stdout.contains("timed out after 2s500ms; still in progress:"))
         #expect(timedOut.stdout.contains("  web #12 abcdef0 (change): verifying in wave 2/4"))
         #expect(clock.now - start < .seconds(60))
 
