@@ -54,18 +54,59 @@ final class CannedController: Sendable {
         throw MissingBinary(description: "no tide binary near \(exe.path): run `swift build --build-tests`")
     }
 
-    /// Runs the real `tide` with `args`, off the cooperative pool so the server's handlers keep running;
-    /// TIDE_CONTROLLER and TIDE_TOKEN_FILE are cleared unless `environment` sets them.
-    static func tide(_ args: [String], environment: [String: String] = [:]) async throws -> Shell.Result {
-        let command = try ([tidePath()] + args).map(Shell.quote).joined(separator: " ")
-        var env = ["TIDE_CONTROLLER": "", "TIDE_TOKEN_FILE": ""]
+    /// What a run of `tide` printed and how it exited.
+    struct Run: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the real `tide` with `args` on a thread of its own (never a dispatch or cooperative-pool thread,
+    /// which the server's handlers and the other tests need); TIDE_CONTROLLER and TIDE_TOKEN_FILE are
+    /// cleared unless `environment` sets them. Output goes through files, so no pipe can fill up.
+    static func tide(_ args: [String], environment: [String: String] = [:]) async throws -> Run {
+        let binary = try tidePath()
+        let dir = try TempDirectory("tide-cli-run")
+        var env = ProcessInfo.processInfo.environment
+        env["TIDE_CONTROLLER"] = ""
+        env["TIDE_TOKEN_FILE"] = ""
         for (k, v) in environment { env[k] = v }
         let finalEnv = env
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Shell.run(command, environment: finalEnv) })
+            let thread = Thread {
+                continuation.resume(with: Result { try run(binary, args, finalEnv, dir) })
             }
+            thread.start()
         }
+    }
+
+    private static func run(_ binary: String, _ args: [String], _ env: [String: String], _ dir: TempDirectory) throws
+        -> Run
+    {
+        let outPath = dir("stdout")
+        let errPath = dir("stderr")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
+            throw MissingBinary(description: "cannot open output files in \(dir.path)")
+        }
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = args
+        process.environment = env
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 }
 

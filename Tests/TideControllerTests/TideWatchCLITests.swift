@@ -34,7 +34,7 @@ import TideTestSupport
         }
     }
 
-    static func watch(_ steps: [[RolloutSummary]], _ args: [String]) async throws -> (Shell.Result, Int) {
+    static func watch(_ steps: [[RolloutSummary]], _ args: [String]) async throws -> (CannedController.Run, Int) {
         let script = Script(steps)
         let controller = try CannedController { script.answer($0) }
         let r = try await CannedController.tide(["watch", "--controller", controller.url] + args)
