@@ -5,6 +5,19 @@ let commands: [any TideCommand.Type] = [
     ValidateCommand.self,
     PlanCommand.self,
     AgentCommand.self,
+    StatusCommand.self,
+    WatchCommand.self,
+    RolloutsCommand.self,
+    RolloutCommand.self,
+    ServersCommand.self,
+    PauseCommand.self,
+    ResumeCommand.self,
+    AbortCommand.self,
+    PromoteCommand.self,
+    RevertCommand.self,
+    ReleaseCommand.self,
+    HistoryCommand.self,
+    AuditCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

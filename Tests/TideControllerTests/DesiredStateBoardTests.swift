@@ -1,0 +1,62 @@
+import Testing
+import TideCore
+
+@testable import TideController
+
+@Suite struct DesiredStateBoardTests {
+    func desired(_ service: String, _ revision: String) -> AgentProtocol.DesiredService {
+        AgentProtocol.DesiredService(
+            service: service, revision: revision,
+            bundle: Bundle(service: service, files: [], reload: "true", health: nil))
+    }
+
+    @Test func answersAtOnceWhenIndexIsBehind() async {
+        let board = DesiredStateBoard(startIndex: 100)
+        board.set(server: "web-01", service: "web", to: desired("web", "a"))
+        let state = await board.wait(server: "web-01", after: 0, wait: .seconds(30))
+        #expect(state.index == 101)
+        #expect(state.services.map(\.revision) == ["a"])
+    }
+
+    @Test func holdsUntilChangeThenWakes() async throws {
+        let board = DesiredStateBoard(startIndex: 100)
+        board.set(server: "web-01", service: "web", to: desired("web", "a"))
+        async let answer = board.wait(server: "web-01", after: 101, wait: .seconds(30))
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while board.openQueries == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(board.openQueries == 1)
+        board.set(server: "web-02", service: "web", to: desired("web", "a"))  // another server: no wake
+        #expect(board.openQueries == 1)
+        board.set(server: "web-01", service: "web", to: desired("web", "b"))
+        let state = await answer
+        #expect(state.services.map(\.revision) == ["b"])
+        #expect(state.index == 103)
+        #expect(board.openQueries == 0)
+    }
+
+    @Test func waitEndsWithCurrentState() async {
+        let board = DesiredStateBoard(startIndex: 7)
+        board.set(server: "web-01", service: "web", to: desired("web", "a"))
+        let state = await board.wait(server: "web-01", after: 8, wait: .milliseconds(50))
+        #expect(state.index == 8)
+        #expect(board.openQueries == 0)
+    }
+
+    @Test func indexAheadOfServerIsAReset() async {
+        let board = DesiredStateBoard(startIndex: 7)
+        board.set(server: "web-01", service: "web", to: desired("web", "a"))
+        let state = await board.wait(server: "web-01", after: 999, wait: .seconds(30))
+        #expect(state.index == 8)
+    }
+
+    @Test func unchangedSetDoesNotBumpIndex() {
+        let board = DesiredStateBoard(startIndex: 1)
+        board.set(server: "s", service: "web", to: desired("web", "a"))
+        board.set(server: "s", service: "web", to: desired("web", "a"))
+        #expect(board.current(server: "s").index == 2)
+        board.set(server: "s", service: "web", to: nil)
+        #expect(board.current(server: "s").services.isEmpty)
+        #expect(board.current(server: "s").index == 3)
+    }
+}

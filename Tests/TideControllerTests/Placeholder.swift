@@ -1,3 +1,0 @@
-import Testing
-
-@Test func TideControllerTestsModuleLoads() { #expect(Bool(true)) }
