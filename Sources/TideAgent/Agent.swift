@@ -59,10 +59,10 @@ public actor Agent {
     public func run() async {
         let clock = ContinuousClock()
         for (service, entry) in manifest.services.sorted(by: { $0.key < $1.key }) {
-            var s = ServiceStatus(bundle: entry.bundle, revision: entry.revision, phase: .applied, detail: "held since restart")
-            s.nextHealth = clock.now
-            status[service] = s
-            reports.submit(s.report)
+            status[service] = ServiceStatus(bundle: entry.bundle, revision: entry.revision, phase: .applied)
+            settle(
+                AgentProtocol.DesiredService(service: service, revision: entry.revision, bundle: entry.bundle),
+                detail: "held since restart")
         }
         Log.info("agent.started", ["server": options.name, "controller": options.controller, "services": manifest.services.count])
         installSignalHandlers()
@@ -101,8 +101,9 @@ public actor Agent {
     }
 
     private func installSignalHandlers() {
+        // No SIG_IGN first: libdispatch installs its own handler on Linux, and an ignored signal
+        // would be inherited (still ignored) by every reload and health command.
         for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             let sink = eventSink
             source.setEventHandler {
@@ -245,9 +246,9 @@ public actor Agent {
                 try blobs.store(file.blob, try await connection.blob(file.blob))
             }
         } catch let error as AgentError where error.code == .transport {
-            // Not this bundle's fault: tried again on the next check.
+            // Not this bundle's fault: no `failed` report (it would count against the rollout);
+            // tried again on the next check, the phase stays `applying`.
             Log.warning("agent.blob.unreachable", ["service": service, "error": "\(error)"])
-            say(service, bundle, desired.revision, .failed, "\(error)")
             return
         } catch {
             fail(desired, "\(error)")
@@ -261,8 +262,7 @@ public actor Agent {
             return
         }
         // Reload once, with the set in place; a reload that fails puts the old files back.
-        let reload = bundle.reload ?? (absent || bundle.isEmpty ? nil : held?.bundle.reload)
-        if let reload, !bundle.isEmpty || absent == false {
+        if let reload = bundle.reload {
             let outcome = await ShellCommand(
                 command: reload, environment: environment(service: service, revision: desired.revision, bundle: bundle.id),
                 timeout: options.reloadTimeout, outputPath: outputPath

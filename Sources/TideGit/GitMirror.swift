@@ -245,7 +245,7 @@ public final class GitMirror: Sendable {
             throw GitError(.pushRefused, "the remote did not report on \(target). \(remoteText)", doing: doing)
         }
         guard let refusal = status else { return .accepted }
-        let moved = ["fetch first", "non-fast-forward", "stale info", "failed to lock", "cannot lock"]
+        let moved = ["fetch first", "non-fast-forward", "stale info", "failed to lock", "cannot lock", "failed to update ref"]
         if moved.contains(where: { refusal.contains($0) }) { return .branchMoved(refusal) }
         var message = "the remote refused the push: \(refusal)"
         if !remoteText.isEmpty { message += "; the remote said: \(remoteText)" }

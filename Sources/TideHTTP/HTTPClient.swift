@@ -8,8 +8,8 @@ import TideCore
 /// A small HTTP client for the agent and the CLI, on URLSession (libcurl underneath on Linux).
 ///
 /// Each call has its own timeout, so a long poll can wait longer than an ordinary request.
-/// For HTTPS with a private CA, set `URLSessionCertificateAuthorityInfoFile` in the environment
-/// to the CA's PEM file before the first request (swift-corelibs-foundation passes it to libcurl).
+/// HTTPS certificates are verified against the system CA store only: swift-corelibs-foundation on
+/// Linux offers no per-session trust roots, so a private CA must be installed with update-ca-certificates.
 public final class HTTPClient: Sendable {
     /// An answer: status, headers (lower-case names) and body.
     public struct Response: Sendable {

@@ -48,26 +48,30 @@ public final class HTTPServer: Sendable {
     }
 
     /// Requests whose handler is running now (suspended connections).
-    public var inFlight: Int { context.inFlight.withLock { $0.count } }
+    public var inFlight: Int { context.inFlight.withLock { $0.tasks.count } }
 
-    /// Stops accepting, cancels running handlers, waits (bounded) for them to answer, then stops the daemon.
-    public func stop() async {
+    /// Stops accepting, cancels running handlers and gives them up to `grace` to answer; any still
+    /// running get a 503. Then stops the daemon. Safe to call more than once.
+    public func stop(grace: Duration = .seconds(2)) async {
         guard let handle = daemon.withLock({ d -> DaemonHandle? in
             defer { d = nil }
             return d
         }) else { return }
         _ = MHD_quiesce_daemon(handle.pointer)
-        let tasks = context.inFlight.withLock { Array($0.values) }
-        for task in tasks { task.cancel() }
+        let tasks = context.inFlight.withLock { $0.tasks.values.map { $0.task } }
+        for task in tasks { task?.cancel() }
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
+        let deadline = clock.now + grace
         while inFlight > 0, clock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        context.shutDown()
         MHD_stop_daemon(handle.pointer)
         close(listenFD)
     }
 
     deinit {
         if let handle = daemon.withLock({ $0 }) {
+            _ = MHD_quiesce_daemon(handle.pointer)
+            context.shutDown()
             MHD_stop_daemon(handle.pointer)
             close(listenFD)
         }
@@ -84,8 +88,26 @@ final class ServerContext: Sendable {
     let handler: HTTPServer.Handler
     let maxBodyBytes: Int
     let nextID = Atomic<UInt64>(1)
-    /// Running handler tasks by request number, so `stop` can cancel them.
-    let inFlight = Mutex<[UInt64: Task<Void, Never>]>([:])
+    /// Suspended requests by number, so `stop` can cancel their handlers and resume every connection
+    /// (libmicrohttpd aborts if stopped with a connection still suspended).
+    let inFlight = Mutex<InFlight>(InFlight())
+
+    struct InFlight {
+        var stopping = false
+        var tasks: [UInt64: (state: RequestState, task: Task<Void, Never>?)] = [:]
+    }
+
+    /// Answers every still-suspended request with 503 and refuses new ones; called before MHD_stop_daemon.
+    func shutDown() {
+        let states = inFlight.withLock { f -> [RequestState] in
+            f.stopping = true
+            defer { f.tasks = [:] }
+            return f.tasks.values.map { $0.state }
+        }
+        for state in states {
+            state.finish(.error(503, "server stopping", detail: "the request was cancelled because the server is stopping"))
+        }
+    }
 
     init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int) {
         self.handler = handler
@@ -104,9 +126,20 @@ final class RequestState: @unchecked Sendable {
     var tooLarge = false
     var started = false
     var connection: OpaquePointer?
-    let response = Mutex<HTTPResponse?>(nil)
+    /// The answer, and whether the connection was resumed: it is resumed exactly once.
+    let response = Mutex<(value: HTTPResponse?, resumed: Bool)>((nil, false))
 
     init(number: UInt64) { self.number = number }
+
+    /// Stores the answer and resumes the connection, unless that already happened.
+    func finish(_ answer: HTTPResponse) {
+        response.withLock { r in
+            guard !r.resumed else { return }
+            r.value = answer
+            r.resumed = true
+            if let connection { MHD_resume_connection(connection) }
+        }
+    }
 }
 
 private let accessHandler: MHD_AccessHandlerCallback = {
@@ -150,7 +183,7 @@ private let accessHandler: MHD_AccessHandlerCallback = {
     }
     if state.started {
         // Resumed: the handler has answered.
-        guard let response = state.response.withLock({ $0 }) else { return MHD_Result.NO }
+        guard let response = state.response.withLock({ $0.value }) else { return MHD_Result.NO }
         return queue(response, on: connection, close: false)
     }
 
@@ -168,19 +201,25 @@ private let accessHandler: MHD_AccessHandlerCallback = {
     request.id = request.headers["x-request-id"] ?? String(state.number, radix: 36)
     state.connection = connection
 
-    MHD_suspend_connection(connection)
+    // Suspend and register under one lock, so `shutDown` never resumes a connection before its suspension.
+    let suspended = context.inFlight.withLock { f -> Bool in
+        guard !f.stopping else { return false }
+        MHD_suspend_connection(connection)
+        f.tasks[state.number] = (state, nil)
+        return true
+    }
+    guard suspended else {
+        return queue(.error(503, "server stopping"), on: connection, close: true)
+    }
     let number = state.number
     let handler = context.handler
-    // The task may finish before it is stored below; the lock makes insert/remove order harmless.
     let task = Task {
         let response = await handler(request)
-        state.response.withLock { $0 = response }
-        _ = context.inFlight.withLock { $0.removeValue(forKey: number) }
-        if let connection = state.connection { MHD_resume_connection(connection) }
+        state.finish(response)
+        _ = context.inFlight.withLock { $0.tasks.removeValue(forKey: number) }
     }
-    context.inFlight.withLock { table in
-        // If the task already removed itself there is nothing left to track.
-        if state.response.withLock({ $0 == nil }) { table[number] = task }
+    context.inFlight.withLock { f in
+        if f.tasks[number] != nil { f.tasks[number]?.task = task }
     }
     return MHD_Result.YES
 }

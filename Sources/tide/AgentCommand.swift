@@ -12,7 +12,8 @@ enum AgentCommand: TideCommand {
 
         Long-polls the controller for this server's desired state, applies each service's files
         as one set (all or nothing), runs reload when a file changed, runs health checks and
-        reports every phase. See docs/agent.md.
+        reports every phase. See docs/agent.md. For an https controller, its certificate must
+        verify against the system CA store (add a private CA with update-ca-certificates).
 
           --controller URL      the controller's base URL (http:// or https://)
           --name NAME           this server's name in the inventory
@@ -20,7 +21,6 @@ enum AgentCommand: TideCommand {
           --root DIR            prefixed to every target (default /); lets several agents share a machine
           --token-file F        file holding the agent bearer token
           --allowed-root DIR    targets must be inside DIR (repeatable; default: anywhere)
-          --ca-file F           PEM CA bundle to trust for an https controller
           --wait DUR            longest a long poll is held (default 60s)
           --check-interval DUR  how often managed files are checked for drift (default 30s)
           --heartbeat DUR       how often current phases are reported again (default 30s)
@@ -52,7 +52,7 @@ enum AgentCommand: TideCommand {
         let a = try Arguments(
             rest,
             valueFlags: [
-                "controller", "name", "state-dir", "root", "token-file", "ca-file", "wait", "check-interval", "heartbeat",
+                "controller", "name", "state-dir", "root", "token-file", "wait", "check-interval", "heartbeat",
                 "retry-max", "log-format",
             ])
         Log.configure(format: a.value("log-format") == "json" ? .json : .logfmt, component: "agent")
@@ -72,7 +72,6 @@ enum AgentCommand: TideCommand {
             guard !token.isEmpty else { throw Arguments.UsageError(description: "--token-file \(file) is empty") }
             options.token = token
         }
-        if let ca = a.value("ca-file") { setenv("URLSessionCertificateAuthorityInfoFile", ca, 1) }
         func duration(_ flag: String, _ fallback: Duration) throws -> Duration {
             guard let text = a.value(flag) else { return fallback }
             guard let d = DurationText.parse(text), d > .zero else {

@@ -6,6 +6,19 @@ let commands: [any TideCommand.Type] = [
     PlanCommand.self,
     AgentCommand.self,
     ControllerCommand.self,
+    StatusCommand.self,
+    WatchCommand.self,
+    RolloutsCommand.self,
+    RolloutCommand.self,
+    ServersCommand.self,
+    PauseCommand.self,
+    ResumeCommand.self,
+    AbortCommand.self,
+    PromoteCommand.self,
+    RevertCommand.self,
+    ReleaseCommand.self,
+    HistoryCommand.self,
+    AuditCommand.self,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -31,22 +31,26 @@ func threadCount() throws -> Int {
         defer { Task { await server.stop() } }
         let url = "http://127.0.0.1:\(server.port)/upload"
         // A sparse 100 MB file: costs the disk nothing, curl sends it with a Content-Length.
-        try Shell.check("truncate -s 100M \(dir("big"))")
+        let big = dir("big"), small = dir("small")
+        try Shell.check("truncate -s 100M \(big)")
         let before = try residentBytes()
-        let announced = try Shell.check(
-            "curl -s -o /dev/null -w '%{http_code}' -X POST -T \(dir("big")) \(url)")
+        let announced = try await offPool {
+            try Shell.check("curl -s -o /dev/null -w '%{http_code}' -X POST -T \(big) \(url)")
+        }
         #expect(announced == "413")
         // The same 100 MB streamed chunked (no Content-Length): dropped as it arrives, then 413.
-        let streamed = try Shell.check(
-            "head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' -T - \(url)"
-        )
+        let streamed = try await offPool {
+            try Shell.check(
+                "head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' -T - \(url)"
+            )
+        }
         #expect(streamed == "413")
         let after = try residentBytes()
         #expect(after - before < 20 << 20, "RSS grew by \(after - before) bytes")
         #expect(received.value == 0)
         // A body within the limit still gets through.
-        try Shell.check("head -c 1000 /dev/zero > \(dir("small"))")
-        let ok = try Shell.check("curl -s -o /dev/null -w '%{http_code}' -X POST -T \(dir("small")) \(url)")
+        try Shell.check("head -c 1000 /dev/zero > \(small)")
+        let ok = try await offPool { try Shell.check("curl -s -o /dev/null -w '%{http_code}' -X POST -T \(small) \(url)") }
         #expect(ok == "200")
         #expect(received.value == 1000)
     }
@@ -67,25 +71,29 @@ func threadCount() throws -> Int {
             let text = "GET /poll/\(i) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             _ = text.withCString { send(fd, $0, strlen($0), 0) }
         }
-        try waitUntil(timeout: .seconds(30), "\(count) requests suspended (now \(server.inFlight))") {
+        try await eventually(timeout: .seconds(30), "\(count) requests suspended (now \(server.inFlight))") {
             server.inFlight == count
         }
         let threadsHeld = try threadCount()
         #expect(threadsHeld - threadsBefore < 64, "threads went from \(threadsBefore) to \(threadsHeld)")
         gate.open()
-        var answered = 0
-        for (i, fd) in sockets.enumerated() {
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                if n <= 0 { break }
-                data.append(contentsOf: buffer[0..<n])
+        let held = sockets
+        let answered = try await offPool { () -> Int in
+            var answered = 0
+            for (i, fd) in held.enumerated() {
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var data = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    data.append(contentsOf: buffer[0..<n])
+                }
+                let text = String(decoding: data, as: UTF8.self)
+                if text.hasPrefix("HTTP/1.1 200"), text.hasSuffix("released /poll/\(i)") { answered += 1 }
             }
-            let text = String(decoding: data, as: UTF8.self)
-            if text.hasPrefix("HTTP/1.1 200"), text.hasSuffix("released /poll/\(i)") { answered += 1 }
+            return answered
         }
         #expect(answered == count)
         await server.stop()
@@ -99,7 +107,7 @@ func threadCount() throws -> Int {
         let fd = try connectLoopback(port: server.port)
         defer { close(fd) }
         _ = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
-        try waitUntil(timeout: .seconds(10), "request held") { server.inFlight == 1 }
+        try await eventually(timeout: .seconds(10), "request held") { server.inFlight == 1 }
         let clock = ContinuousClock()
         let start = clock.now
         await server.stop()

@@ -14,12 +14,13 @@ import Testing
             tlsKeyPEM: try String(contentsOfFile: dir("key.pem"), encoding: .utf8))
         let server = try HTTPServer(options) { request in .text("secure \(request.path)") }
         defer { Task { await server.stop() } }
-        let good = try Shell.check("curl -s --cacert \(dir("cert.pem")) https://127.0.0.1:\(server.port)/x")
+        let cert = dir("cert.pem"), port = server.port
+        let good = try await offPool { try Shell.check("curl -s --cacert \(cert) https://127.0.0.1:\(port)/x") }
         #expect(good == "secure /x")
         // Without trusting the certificate the client refuses; plain HTTP gets no answer.
-        let untrusted = try Shell.run("curl -s https://127.0.0.1:\(server.port)/x")
+        let untrusted = try await offPool { try Shell.run("curl -s https://127.0.0.1:\(port)/x") }
         #expect(untrusted.status != 0)
-        let plain = try Shell.run("curl -s -m 5 http://127.0.0.1:\(server.port)/x")
+        let plain = try await offPool { try Shell.run("curl -s -m 5 http://127.0.0.1:\(port)/x") }
         #expect(plain.stdout != "secure /x")
     }
 }

@@ -20,13 +20,15 @@ public final class GitDaemon: @unchecked Sendable {
     /// Starts the daemon on a free port and returns once it accepts connections (or throws after `timeout`).
     public init(basePath: String, timeout: Duration = .seconds(20)) throws {
         self.basePath = basePath
+        // Run git-daemon itself: `git daemon` forks it and would leave it listening when killed.
+        let program = try Shell.check("git --exec-path").trimmingCharacters(in: .whitespacesAndNewlines) + "/git-daemon"
         var lastError: Error?
         for _ in 0..<5 {
             let port = try GitDaemon.freePort()
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.executableURL = URL(fileURLWithPath: program)
             process.arguments = [
-                "git", "daemon", "--reuseaddr", "--base-path=\(basePath)", "--export-all", "--enable=receive-pack",
+                "--reuseaddr", "--base-path=\(basePath)", "--export-all", "--enable=receive-pack",
                 "--listen=127.0.0.1", "--port=\(port)", "--informative-errors", basePath,
             ]
             var env = ProcessInfo.processInfo.environment
@@ -47,8 +49,7 @@ public final class GitDaemon: @unchecked Sendable {
             } catch {
                 // Most likely another process took the port between our probe and the daemon's bind.
                 lastError = error
-                if process.isRunning { process.terminate() }
-                process.waitUntilExit()
+                GitDaemon.kill(process.processIdentifier)
             }
         }
         throw lastError ?? DaemonExited(port: 0)
@@ -68,8 +69,17 @@ public final class GitDaemon: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        GitDaemon.kill(process.processIdentifier)
+    }
+
+    /// Kills `pid` and waits (bounded) until it is gone or a zombie. SIGKILL: a child started from a Swift
+    /// task inherits a signal mask that blocks SIGTERM. Not `Process.waitUntilExit`, which can miss the exit.
+    static func kill(_ pid: Int32) {
+        _ = Glibc.kill(pid, SIGKILL)
+        try? waitUntil(timeout: .seconds(10), "process \(pid) to exit") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
     }
 
     deinit { stop() }
