@@ -12,11 +12,17 @@ extension Reconciler: ControllerBackend {
     }
 
     public func desired(server: String, after index: UInt64, wait: Duration) async -> AgentProtocol.DesiredState {
-        heard(server: server)
+        // An agent holding a blocking query is alive: it is heard every few seconds while it waits, so
+        // a short `offlineAfter` never mistakes a waiting agent for a dead one.
         let board = self.board
-        let state = await board.wait(server: server, after: index, wait: min(wait, Self.maxWait))
-        heard(server: server)
-        return state
+        let clock = ContinuousClock()
+        let deadline = clock.now + min(wait, Self.maxWait)
+        while true {
+            heard(server: server)
+            let chunk = min(Self.heardWhileWaiting, deadline - clock.now)
+            let state = await board.wait(server: server, after: index, wait: max(chunk, .zero))
+            if state.index != index || clock.now >= deadline || Task.isCancelled { return state }
+        }
     }
 
     public func blob(_ id: String) async -> [UInt8]? { blobs[id] }

@@ -58,7 +58,9 @@ public actor Reconciler {
     /// Heard events are persisted at most this often per server (they only move `lastHeard`).
     static let heardPersistInterval: Int64 = 30_000
     /// Blocking queries are held at most this long, so a waiting agent is heard well within `offlineAfter`.
-    static let maxWait: Duration = .seconds(20)
+    static let maxWait: Duration = .seconds(60)
+    /// While an agent waits in a blocking query it is heard this often.
+    static let heardWhileWaiting: Duration = .seconds(3)
 
     init(
         options: ControllerOptions, store: StateStore, mirror: GitMirror, board: DesiredStateBoard,
@@ -363,12 +365,16 @@ public actor Reconciler {
         let before = engine
         var after = engine
         let decisions = after.handle(event)
-        var worth = force || !decisions.isEmpty || after.services != before.services
+        var worth = force || !decisions.isEmpty
         switch event {
-        case .heard(let server, let at), .report(let server, _, _, _, _, let at):
+        case .heard(let server, let at):
+            // Being heard changes a service only through a catch-up release, which is a decision.
             if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+        case .report(let server, let service, _, _, _, let at):
+            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+            if after.services[service] != before.services[service] { worth = true }
         case .revision, .invalidConfig, .command, .revertOutcome: worth = true
-        case .tick: break
+        case .tick: if !worth, after.services != before.services { worth = true }
         }
         guard worth else {
             engine = after
