@@ -1,13 +1,15 @@
 import Foundation
 import TideConfig
 import TideCore
+import TideGit
 
 /// `tide plan`: which servers change between two revisions of a config repo, in which waves, with diffs.
 enum PlanCommand: TideCommand {
     static let name = "plan"
     static let summary = "show which servers change between two revisions, in which waves, with file diffs"
     static let help = """
-        usage: tide plan [--from-dir DIR] --to-dir DIR [--json]
+        usage: tide plan --repo GITDIR [--from REV] --to REV [--json]
+               tide plan [--from-dir DIR] --to-dir DIR [--json]
 
         Loads both revisions of the config repo, builds every server's bundle at each, and prints per
         service: the servers whose bundle changes cut into waves (canaries first, zones interleaved,
@@ -16,6 +18,9 @@ enum PlanCommand: TideCommand {
         deleted service, gets its files removed.
 
         flags:
+          --repo GITDIR    a Git repository (bare or not); revisions are read through libgit2, no checkout
+          --from REV       the revision deployed now (commit, branch, tag); omit for a first release
+          --to REV         the revision to roll out (default HEAD)
           --from-dir DIR   the config repo as deployed now; omit for a first release (nothing deployed)
           --to-dir DIR     the config repo to roll out (required)
           --json           print the plan as JSON (services, waves, files with diffs) for machines
@@ -26,9 +31,20 @@ enum PlanCommand: TideCommand {
         """
 
     static func run(_ args: [String]) async throws -> Int32 {
-        let parsed = try Arguments(args, valueFlags: ["from-dir", "to-dir"], booleanFlags: ["json"])
+        let parsed = try Arguments(args, valueFlags: ["from-dir", "to-dir", "repo", "from", "to"], booleanFlags: ["json"])
         guard parsed.positionals.isEmpty else {
             throw Arguments.UsageError(description: "unexpected argument '\(parsed.positionals[0])'")
+        }
+        if let repo = parsed.value("repo") {
+            guard parsed.value("from-dir") == nil, parsed.value("to-dir") == nil else {
+                throw Arguments.UsageError(description: "give either --repo with --from/--to, or --from-dir/--to-dir")
+            }
+            let to = try GitTree(repositoryPath: repo, revision: parsed.value("to") ?? "HEAD")
+            let from = try parsed.value("from").map { try GitTree(repositoryPath: repo, revision: $0) }
+            let result = plan(from: from, to: to, json: parsed.flag("json"))
+            FileHandle.standardError.write(Data(result.errors.utf8))
+            FileHandle.standardOutput.write(Data(result.output.utf8))
+            return result.status
         }
         let to = try parsed.required("to-dir")
         let from = parsed.value("from-dir")

@@ -1,6 +1,7 @@
 import Foundation
 import TideConfig
 import TideCore
+import TideGit
 
 /// `tide validate [DIR]`: checks a config repo and prints every problem with its file, line and column.
 enum ValidateCommand: TideCommand {
@@ -8,6 +9,7 @@ enum ValidateCommand: TideCommand {
     static let summary = "check a config repo: every error with file:line:column, exit 1 if any"
     static let help = """
         usage: tide validate [DIR]
+               tide validate --repo GITDIR --rev REV
 
         Reads the config repo in DIR (default: the current directory): tide.yaml, inventory/*.yaml,
         services/<name>/service.yaml and the files they place. Prints every error and warning as
@@ -18,11 +20,24 @@ enum ValidateCommand: TideCommand {
 
         arguments:
           DIR          the config repo's root directory (default: .)
+          --repo GITDIR  a Git repository (bare or not); with --rev, validate that commit
+                         through libgit2, without a checkout
+          --rev REV      a commit, branch or tag of --repo (default HEAD)
           --help, -h   this text
         """
 
     static func run(_ args: [String]) async throws -> Int32 {
-        let parsed = try Arguments(args, valueFlags: [])
+        let parsed = try Arguments(args, valueFlags: ["repo", "rev"])
+        if let repo = parsed.value("repo") {
+            guard parsed.positionals.isEmpty else {
+                throw Arguments.UsageError(description: "give either DIR or --repo, not both")
+            }
+            let tree = try GitTree(repositoryPath: repo, revision: parsed.value("rev") ?? "HEAD")
+            let result = validate(tree)
+            FileHandle.standardOutput.write(Data(result.output.utf8))
+            return result.status
+        }
+        guard parsed.value("rev") == nil else { throw Arguments.UsageError(description: "--rev needs --repo") }
         guard parsed.positionals.count <= 1 else {
             throw Arguments.UsageError(description: "expected at most one directory, got \(parsed.positionals.count)")
         }
