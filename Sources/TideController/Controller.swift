@@ -22,7 +22,7 @@ public enum Controller {
         let board = DesiredStateBoard()
         let trigger = FetchTrigger()
         let reconciler = try Reconciler(
-            options: options, store: store, mirror: mirror, board: board, metrics: metrics, notifier: nil,
+            options: options, store: store, mirror: mirror, board: board, metrics: metrics,
             fetchTrigger: trigger)
         await reconciler.restore()
 

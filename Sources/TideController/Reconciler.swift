@@ -31,7 +31,9 @@ public actor Reconciler {
     let mirror: GitMirror
     let board: DesiredStateBoard
     let metrics: TideMetrics
-    let notifier: Notifier?
+    /// Sends rollout notices to tide.yaml's `notify:` targets; replaced when they change.
+    var notifier: Notifier?
+    var notifierTask: Task<Void, Never>?
     let fetchTrigger: FetchTrigger
     let identity: (name: String, email: String)
 
@@ -64,14 +66,13 @@ public actor Reconciler {
 
     init(
         options: ControllerOptions, store: StateStore, mirror: GitMirror, board: DesiredStateBoard,
-        metrics: TideMetrics, notifier: Notifier?, fetchTrigger: FetchTrigger
+        metrics: TideMetrics, fetchTrigger: FetchTrigger
     ) throws {
         self.options = options
         self.store = store
         self.mirror = mirror
         self.board = board
         self.metrics = metrics
-        self.notifier = notifier
         self.fetchTrigger = fetchTrigger
         self.identity = (options.authorName, options.authorEmail)
         self.engine = try store.loadEngine()
@@ -100,8 +101,9 @@ public actor Reconciler {
         for revision in revisions.sorted() {
             if let loaded = load(revision: revision) { index(loaded.bundles, revision: revision) }
         }
-        if let processedHead, let loaded = load(revision: processedHead) {
-            config = loaded.config
+        if let processedHead, let loaded = load(revision: processedHead), let valid = loaded.configOrNil {
+            config = valid
+            configureNotifier(valid.notify)
             inventory = Dictionary(loaded.config.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         }
         for obs in (try? store.observations()) ?? [] {
@@ -191,6 +193,7 @@ public actor Reconciler {
         }
         configError = nil
         config = newConfig
+        configureNotifier(newConfig.notify)
         inventory = Dictionary(newConfig.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         index(loaded.bundles, revision: newHead)
 
@@ -531,5 +534,23 @@ extension Reconciler {
     /// Persists a snapshot of the engine so the next start replays nothing.
     func shutdown() {
         do { try store.snapshot(engine) } catch { Log.error("store.write.failed", ["error": "\(error)"]) }
+    }
+}
+
+extension Reconciler {
+    /// Starts a notifier for `targets` (tide.yaml's `notify:`) unless the running one has the same targets.
+    func configureNotifier(_ targets: [NotifyTarget]) {
+        if let notifier, notifier.targets == targets { return }
+        if notifier == nil, targets.isEmpty { return }
+        notifierTask?.cancel()
+        guard !targets.isEmpty else {
+            notifier = nil
+            notifierTask = nil
+            return
+        }
+        let next = Notifier(targets: targets, metrics: metrics)
+        notifier = next
+        notifierTask = Task { await next.run() }
+        Log.info("notify.targets", ["count": targets.count])
     }
 }
