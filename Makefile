@@ -30,14 +30,15 @@ debug: deps-check
 test: deps-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip TideE2ETests
-	$(SWIFT) test --skip-build --filter TideE2ETests
+	$(SWIFT) test --skip-build --no-parallel --filter TideE2ETests
 
 # Quick: everything but the end-to-end tests.
 unit: deps-check
 	$(SWIFT) test --skip TideE2ETests
 
+# One fleet at a time: each end-to-end test runs a controller and ten agents.
 e2e: deps-check
-	$(SWIFT) test --filter TideE2ETests
+	$(SWIFT) test --no-parallel --filter TideE2ETests
 
 bench: deps-check
 	./scripts/bench $(ARGS)
