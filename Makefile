@@ -26,15 +26,16 @@ build: deps-check
 debug: deps-check
 	$(SWIFT) build --product tide
 
-# The whole suite: unit tests, then the end-to-end tests (real git daemon, controller, agents).
+# The whole suite, one test at a time (several tests run real servers and processes, and Swift
+# concurrency has one thread per core here): unit tests, then the end-to-end tests.
 test: deps-check
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip TideE2ETests
+	$(SWIFT) test --skip-build --no-parallel --skip TideE2ETests
 	$(SWIFT) test --skip-build --no-parallel --filter TideE2ETests
 
 # Quick: everything but the end-to-end tests.
 unit: deps-check
-	$(SWIFT) test --skip TideE2ETests
+	$(SWIFT) test --no-parallel --skip TideE2ETests
 
 # One fleet at a time: each end-to-end test runs a controller and ten agents.
 e2e: deps-check

