@@ -30,16 +30,18 @@ debug: deps-check
 # concurrency has one thread per core here): unit tests, then the end-to-end tests.
 test: deps-check
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel --skip TideE2ETests
-	$(SWIFT) test --skip-build --no-parallel --filter TideE2ETests
+	SWIFT=$(SWIFT) ./scripts/run-tests unit
+	SWIFT=$(SWIFT) ./scripts/run-tests e2e
 
 # Quick: everything but the end-to-end tests.
 unit: deps-check
-	$(SWIFT) test --no-parallel --skip TideE2ETests
+	$(SWIFT) build --build-tests
+	SWIFT=$(SWIFT) ./scripts/run-tests unit
 
 # One fleet at a time: each end-to-end test runs a controller and ten agents.
 e2e: deps-check
-	$(SWIFT) test --no-parallel --filter TideE2ETests
+	$(SWIFT) build --build-tests
+	SWIFT=$(SWIFT) ./scripts/run-tests e2e
 
 bench: deps-check
 	./scripts/bench $(ARGS)
