@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 ARGS ?=
 
 # Debian packages Tide builds and tests with (prometheus: for `promtool check metrics` in the tests). pkg-config names checked by `deps-check`.
-DEB_PACKAGES := pkg-config libgit2-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libssl-dev libsystemd-dev libcurl4 git sqlite3 prometheus systemd
+DEB_PACKAGES := pkg-config libgit2-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libssl-dev libsystemd-dev libcurl4 git sqlite3 prometheus systemd curl
 PKG_MODULES := libgit2 yaml-0.1 sqlite3 libmicrohttpd libcrypto libsystemd
 
 .PHONY: all deps deps-check build debug test unit e2e bench demo clean format

@@ -234,7 +234,14 @@ public actor Reconciler {
 
         let touching = update.commits.filter { $0.services.contains(name) }
         let newest = touching.last ?? update.commits.last
-        let kind = newest.map(Self.kind(of:)) ?? .change
+        var kind = newest.map(Self.kind(of:)) ?? .change
+        // Reverting a revert re-applies a change: it goes through the canary waves like any change,
+        // never everywhere at once with the rollback policy.
+        if kind.isRevert, let newest, let reverted = Self.revertedCommit(in: newest.message),
+            let original = try? await mirror.commit(reverted), original.message.contains("This reverts commit ")
+        {
+            kind = .change
+        }
         let policySource = spec ?? ServiceSpec(
             name: name, selector: [:], rollout: config.rolloutDefaults, rollback: config.rollbackDefaults)
         let policy = kind.isRevert ? policySource.rollback : policySource.rollout
@@ -257,6 +264,13 @@ public actor Reconciler {
     static func kind(of commit: GitCommit) -> NewRevision.Kind {
         guard commit.message.contains("This reverts commit ") else { return .change }
         return trailer("Tide-Rollout", in: commit.message) != nil ? .tideRevert : .manualRevert
+    }
+
+    /// The SHA named by a revert's `This reverts commit <sha>.` line.
+    static func revertedCommit(in message: String) -> String? {
+        guard let range = message.range(of: "This reverts commit ") else { return nil }
+        let sha = message[range.upperBound...].prefix { $0.isHexDigit }
+        return sha.count >= 7 ? String(sha) : nil
     }
 
     /// The value of trailer `key` in a commit message, if present.
