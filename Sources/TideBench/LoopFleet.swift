@@ -38,6 +38,7 @@ final class LoopFleet {
         do {
             try await build(poll: poll)
         } catch {
+            keep = true  // the logs say why
             stop()
             throw error
         }
@@ -126,7 +127,7 @@ final class LoopFleet {
                     ], logPath: dir + "/agents/\(name).log"))
         }
         try await Self.waitUntil("the baseline on every agent", seconds: 90) { self.servers.allSatisfy { self.file($0) == "baseline\n" } }
-        try await waitForRolloutDone(seconds: 30)
+        try await waitForRolloutDone(seconds: 90)
     }
 
     /// The target file on `server`'s disk, or nil.
