@@ -24,7 +24,7 @@ public final class MetricCounter: MetricFamily {
     /// Creates the series at 0 if absent, so that it is exported before its first increment.
     public func touch(_ labels: [String] = []) {
         precondition(labels.count == labelNames.count, "\(name): expected labels \(labelNames), got \(labels)")
-        series.withLock { _ = $0[labels, default: 0] }
+        series.withLock { if $0[labels] == nil { $0[labels] = 0 } }
     }
 
     /// The current value of one series (0 when absent).

@@ -520,6 +520,9 @@ public actor Reconciler {
     // MARK: reports and time
 
     func tick() {
+        // Gauges that follow reports and the clock (servers by phase, agents connected) stay fresh even
+        // when no decision was made.
+        defer { updateMetrics() }
         // During the start-up grace agents reconnect; time does not move rollouts on until they have.
         guard !inStartupGrace else { return }
         apply(.tick(at: Self.now()))
