@@ -203,7 +203,7 @@ final class E2EFleet: @unchecked Sendable {
         var held = ""
         try await eventually("\(service) held (\(text))", timeout: timeout) {
             held = try await self.service(service)?.held ?? ""
-            return !held.isEmpty && held.contains(text)
+            return !held.isEmpty && (text.isEmpty || held.contains(text))
         }
         return held
     }
