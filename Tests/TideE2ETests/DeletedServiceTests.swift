@@ -23,6 +23,8 @@ extension E2E {
 
             try await eventually("db.conf gone from every db server") {
                 E2EFleet.dbServers.allSatisfy { !fleet.exists($0, "/etc/db/db.conf") }
+                    // (the history line is appended after the files change)
+                    && E2EFleet.dbServers.map { fleet.history($0).count } == dbBefore.map { $0 + 1 }
             }
             for server in E2EFleet.dbServers {
                 #expect(fleet.file(server, "/etc/db/local.conf") == "mine\n")
