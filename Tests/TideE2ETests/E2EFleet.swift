@@ -9,7 +9,7 @@ import TideTestSupport
 final class E2EFleet: @unchecked Sendable {
     // Safe: a fleet is driven by one test at a time.
     let dir: TempDirectory
-    let daemon: GitDaemon
+    var daemon: GitDaemon
     let work: RepoBuilder
     let remotePath: String
     let remoteURL: String
@@ -74,7 +74,7 @@ final class E2EFleet: @unchecked Sendable {
                 target: /etc/site/extra.conf
             reload: echo "reload $TIDE_REVISION" >> "$TIDE_ROOT/reloads.log"
             health:
-              command: '! grep -q BROKEN "$TIDE_ROOT/etc/site/site.conf"'
+              command: '! grep -q BROKEN "$TIDE_ROOT/etc/site/site.conf" && test ! -e "$TIDE_ROOT/sick"'
               interval: 500ms
               timeout: 2s
               retries: 1
@@ -123,6 +123,94 @@ final class E2EFleet: @unchecked Sendable {
                 "--root", dir("agents/\(name)/root"), "--token-file", dir("agent-token"), "--wait", "2s",
                 "--check-interval", "500ms", "--heartbeat", "1s", "--retry-max", "500ms",
             ], logPath: dir("agents/\(name).log"))
+    }
+
+    /// Stops the controller and starts it again on the same port and state directory.
+    func restartController(kill: Bool = false) throws {
+        if kill { controller?.kill() } else { controller?.terminate() }
+        try startController()
+    }
+
+    /// Stops the git daemon: the remote becomes unreachable.
+    func stopRemote() { daemon.stop() }
+
+    /// Serves the remote again, on the same port (so the controller's URL works again).
+    func restartRemote() throws {
+        daemon.stop()
+        daemon = try GitDaemon(basePath: dir("remote"), port: daemon.port)
+    }
+
+    /// Makes `server`'s web health check fail (or pass again) whatever its files: a server-side problem
+    /// no commit fixes.
+    func setSick(_ server: String, _ sick: Bool = true) throws {
+        let path = dir("agents/\(server)/root/sick")
+        if sick {
+            try Data("sick\n".utf8).write(to: URL(fileURLWithPath: path))
+        } else {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// Someone else pushes between Tide's fetch and its push: the next push to `main` that carries a
+    /// `Tide-Rollout` trailer finds the branch already moved to `commit` (a commit of the engineer's
+    /// clone, not yet on `main`). Done with a real pre-receive hook in the bare remote that moves the
+    /// branch, so receive-pack's own ref update then fails its lock like a lost race.
+    func armPushRace(movingMainTo commit: String) throws {
+        _ = try work.git("push -q origin \(commit):refs/pending/race")
+        let marker = remotePath + "/race-target"
+        let hook = """
+            #!/bin/sh
+            marker=\(Shell.quote(marker))
+            [ -f "$marker" ] || exit 0
+            while read old new ref; do
+              [ "$ref" = refs/heads/main ] || continue
+              git log -1 --format=%B "$new" | grep -q '^Tide-Rollout:' || continue
+              target=$(cat "$marker")
+              rm -f "$marker"
+              env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES \\
+                git update-ref refs/heads/main "$target" "$old"
+              echo "moved main from $old to $target before Tide's push of $new" >> \(Shell.quote(dir("race.log")))
+            done
+            exit 0
+
+            """
+        let hookPath = remotePath + "/hooks/pre-receive"
+        try FileManager.default.createDirectory(atPath: remotePath + "/hooks", withIntermediateDirectories: true)
+        try Data(hook.utf8).write(to: URL(fileURLWithPath: hookPath))
+        _ = try Shell.check("chmod +x \(Shell.quote(hookPath))")
+        try Data((commit + "\n").utf8).write(to: URL(fileURLWithPath: marker))
+    }
+
+    /// What the race hook did (empty when it never fired).
+    var raceLog: String { (try? String(contentsOfFile: dir("race.log"), encoding: .utf8)) ?? "" }
+
+    /// Runs the real `tide` CLI against this controller with the operator token from a file.
+    func tide(_ arguments: String) throws -> Shell.Result {
+        try Shell.run(
+            "\(Shell.quote(TideProcess.binary)) \(arguments) --controller \(url) --token-file \(Shell.quote(dir("oncall-token")))")
+    }
+
+    /// Waits until the controller's log contains `text`.
+    func waitForControllerLog(_ text: String, timeout: Duration = .seconds(60)) async throws {
+        try await eventually("controller log: \(text)", timeout: timeout, every: .milliseconds(20)) {
+            self.controller?.log.contains(text) ?? false
+        }
+    }
+
+    /// Waits until `service` is held; returns the hold text.
+    @discardableResult
+    func waitForHold(_ service: String, containing text: String = "", timeout: Duration = .seconds(60)) async throws -> String {
+        var held = ""
+        try await eventually("\(service) held (\(text))", timeout: timeout) {
+            held = try await self.service(service)?.held ?? ""
+            return !held.isEmpty && (text.isEmpty || held.contains(text))
+        }
+        return held
+    }
+
+    /// Commits on the remote branch whose message says it reverts a commit.
+    func remoteReverts() throws -> [(sha: String, message: String)] {
+        try remoteLog().filter { $0.message.contains("This reverts commit") }
     }
 
     /// Starts the controller and every agent, and waits until the baseline is on every server.

@@ -17,14 +17,15 @@ public final class GitDaemon: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    /// Starts the daemon on a free port and returns once it accepts connections (or throws after `timeout`).
-    public init(basePath: String, timeout: Duration = .seconds(20)) throws {
+    /// Starts the daemon on a free port (or on `port`, e.g. to bring a stopped remote back at the same
+    /// address) and returns once it accepts connections (or throws after `timeout`).
+    public init(basePath: String, port fixedPort: Int? = nil, timeout: Duration = .seconds(20)) throws {
         self.basePath = basePath
         // Run git-daemon itself: `git daemon` forks it and would leave it listening when killed.
         let program = try Shell.check("git --exec-path").trimmingCharacters(in: .whitespacesAndNewlines) + "/git-daemon"
         var lastError: Error?
         for _ in 0..<5 {
-            let port = try GitDaemon.freePort()
+            let port = try fixedPort ?? GitDaemon.freePort()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = [
