@@ -6,6 +6,8 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
     public struct Hold: Hashable, Sendable, Codable {
         public enum Cause: String, Hashable, Sendable, Codable {
             case invalidConfig, quarantined, revertFailed, revertBreached, nothingToRevert
+            /// Every server of the rollout was offline: nothing was verified, so nothing is marked good.
+            case unverified
         }
         public var cause: Cause
         public var revision: String
@@ -348,6 +350,23 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
     }
 
     func succeed(_ r: inout Rollout, _ s: inout Service, _ out: inout [RolloutDecision]) {
+        if r.healthy == 0, !r.members.isEmpty, r.offline == r.members.count {
+            // No server was released: a revision nobody verified must not become the last good one
+            // (it would then reach every server as they come back). Hold; `tide release` runs it again.
+            let reason =
+                "rollout \(r.id) of \(short(r.revision)) reached no server: all \(r.members.count) were offline when their wave came, so nothing was verified and \(short(r.revision)) is not marked good; once agents are back, `tide release \(r.service) \(short(r.revision))` rolls it out again"
+            r.state = .held
+            r.endedAt = now
+            s.hold = Hold(cause: .unverified, revision: r.revision, reason: reason, at: now)
+            s.heldRevision = NewRevision(
+                service: r.service, revision: r.revision, lastGoodRevision: r.lastGoodRevision,
+                placements: r.members.map {
+                    NewRevision.Placement(server: $0.server, bundle: $0.bundle, lastGoodBundle: $0.lastGoodBundle)
+                }, commits: r.commits, kind: r.kind, policy: r.policy)
+            out.append(.hold(service: r.service, rollout: r.id, revision: r.revision, reason: reason))
+            out.append(.notify(service: r.service, rollout: r.id, .held, message: reason))
+            return
+        }
         r.state = .succeeded
         r.endedAt = now
         var good: [RolloutDecision.Target] = []
@@ -438,7 +457,8 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
 
     mutating func command(service: String, _ command: RolloutEvent.Command, _ out: inout [RolloutDecision]) {
         if case .release(let revision) = command {
-            guard let s = services[service], s.hold?.cause == .quarantined, let held = s.heldRevision,
+            guard let s = services[service], s.hold?.cause == .quarantined || s.hold?.cause == .unverified,
+                let held = s.heldRevision,
                 held.revision == revision || held.revision.hasPrefix(revision)
             else { return }
             newRevision(held, operatorReleased: true, &out)

@@ -422,3 +422,27 @@ extension RolloutFixture {
     /// Every server reports healthy on whatever it holds (used after a rollout ended).
     mutating func waveHealthy2() { for s in servers { report(s, .healthy) } }
 }
+
+@Suite struct UnverifiedRolloutTests {
+    /// Every server offline: nothing was verified, so the revision is not marked good (it would reach
+    /// every server as they come back); the service is held until an operator releases it again.
+    @Test func aRolloutThatReachedNoServerIsHeldNotMarkedGood() {
+        var f = F(3)
+        f.now += 120_000  // nobody heard from for 2m
+        let out = f.start(f.revision("r1", bundle: "B1", policy: F.policy(waves: [.percent(100)], bake: 0)))
+        f.advance(seconds: 1)
+        #expect(f.rollout.state == .held)
+        #expect(f.engine.hold(service: "web")?.cause == .unverified)
+        #expect(!out.contains { if case .markGood = $0 { return true } else { return false } })
+        #expect(f.engine.services["web"]?.lastGoodRevision != "r1")
+        // The servers come back: nothing is released behind the operator's back.
+        let heard = f.send(.heard(server: "s0", at: f.now))
+        #expect(F.released(heard).isEmpty)
+        #expect(f.engine.target(service: "web", server: "s0") != "B1")
+        // The operator releases it once agents are back: a fresh rollout, canary waves and all.
+        f.poll(["s0", "s1", "s2"])
+        let released = f.send(.command(service: "web", .release(revision: "r1"), at: f.now))
+        #expect(!F.released(released).isEmpty)
+        #expect(f.engine.hold(service: "web") == nil)
+    }
+}
