@@ -7,6 +7,12 @@ let sections: [(name: String, run: () async throws -> Void)] = [
     ("engine", EngineBench.run),
     ("loop", LoopBench.run),
 ]
+// `tide-bench fleet-repo DIR [SERVERS]` only writes the fleet benchmark's config tree (to try it by hand).
+if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "fleet-repo" {
+    let servers = CommandLine.arguments.count > 3 ? Int(CommandLine.arguments[3]) ?? 10_000 : 10_000
+    try FleetRepo(servers: servers, services: 50, files: 5_000).write(into: CommandLine.arguments[2])
+    exit(0)
+}
 let wanted = Set(CommandLine.arguments.dropFirst())
 for section in sections where wanted.isEmpty || wanted.contains(section.name) {
     print("== \(section.name)")

@@ -41,13 +41,36 @@ public struct Bundle: Hashable, Sendable, Codable {
 
     public var isEmpty: Bool { files.isEmpty && reload == nil && health == nil }
 
+    /// A bundle whose `files` are already sorted by target and whose id was computed from them.
+    init(service: String, sortedFiles: [BundleFile], reload: String?, health: HealthCheck?, id: String) {
+        self.service = service
+        self.files = sortedFiles
+        self.reload = reload
+        self.health = health
+        self.id = id
+    }
+
     /// A canonical text of the content, hashed; independent of JSON encoders and dictionary order.
     static func computeID(service: String, files: [BundleFile], reload: String?, health: HealthCheck?) -> String {
-        var text = "tide-bundle-v1\nservice \(service.count):\(service)\n"
-        for f in files {
-            text += "file \(f.target.count):\(f.target) \(String(f.mode, radix: 8)) \(f.blob) "
-            text += "owner \((f.owner ?? "").count):\(f.owner ?? "") group \((f.group ?? "").count):\(f.group ?? "")\n"
-        }
+        var hasher = SHA256()
+        hasher.update(canonicalHeader(service: service))
+        for f in files { hasher.update(canonicalLine(f)) }
+        hasher.update(canonicalTrailer(reload: reload, health: health))
+        return hasher.finalize().hexString
+    }
+
+    /// The first line of the canonical text.
+    static func canonicalHeader(service: String) -> String { "tide-bundle-v1\nservice \(service.count):\(service)\n" }
+
+    /// One file's line of the canonical text.
+    static func canonicalLine(_ f: BundleFile) -> String {
+        "file \(f.target.count):\(f.target) \(String(f.mode, radix: 8)) \(f.blob) "
+            + "owner \((f.owner ?? "").count):\(f.owner ?? "") group \((f.group ?? "").count):\(f.group ?? "")\n"
+    }
+
+    /// The reload and health lines that end the canonical text.
+    static func canonicalTrailer(reload: String?, health: HealthCheck?) -> String {
+        var text = ""
         if let reload { text += "reload \(reload.count):\(reload)\n" }
         if let health {
             switch health.probe {
@@ -56,6 +79,6 @@ public struct Bundle: Hashable, Sendable, Codable {
             }
             text += " \(health.interval.milliseconds) \(health.timeout.milliseconds) \(health.retries)\n"
         }
-        return SHA256.hex(text)
+        return text
     }
 }

@@ -52,13 +52,27 @@ public struct FleetBundles: Sendable {
                 let bundle = Bundle(service: name, files: fixed, reload: spec.reload, health: spec.health)
                 for server in servers { perServer[server.name] = bundle }
             } else {
+                // Every server gets the same targets in the same order; only the templated files' blobs
+                // differ. Sort once, hash the canonical text up to the first templated file once, and
+                // continue from a copy of that hasher per distinct rendering.
+                var layout = fixed.map { (file: $0, templated: Int?.none) }
+                layout += templated.enumerated().map { (file: $1.bundleFile(blob: "", size: 0), templated: Int?.some($0)) }
+                layout.sort { $0.file.target < $1.file.target }
+                let slots = layout.indices.compactMap { i in layout[i].templated.map { (slot: i, file: $0) } }
+                let firstTemplated = slots.first?.slot ?? layout.count
+                var prefix = SHA256()
+                prefix.update(Bundle.canonicalHeader(service: name))
+                for i in 0..<firstTemplated { prefix.update(Bundle.canonicalLine(layout[i].file)) }
+                let trailer = Bundle.canonicalTrailer(reload: spec.reload, health: spec.health)
+                let sortedTemplate = layout.map(\.file)
                 var reported: Set<String> = []
                 var cache: [[String]: Bundle] = [:]
                 for server in servers {
-                    var files = fixed
+                    var files = sortedTemplate
                     var key: [String] = []
-                    key.reserveCapacity(templated.count)
-                    for file in templated {
+                    key.reserveCapacity(slots.count)
+                    for (slot, index) in slots {
+                        let file = templated[index]
                         let source = config.files[file.path] ?? []
                         let (bytes, unknown) = Template.render(source, for: server)
                         for variable in unknown {
@@ -70,12 +84,18 @@ public struct FleetBundles: Sendable {
                         }
                         let id = out.addBlob(bytes)
                         key.append(id)
-                        files.append(file.bundleFile(blob: id, size: bytes.count))
+                        files[slot].blob = id
+                        files[slot].size = bytes.count
                     }
                     if let bundle = cache[key] {
                         perServer[server.name] = bundle
                     } else {
-                        let bundle = Bundle(service: name, files: files, reload: spec.reload, health: spec.health)
+                        var hasher = prefix
+                        for i in firstTemplated..<files.count { hasher.update(Bundle.canonicalLine(files[i])) }
+                        hasher.update(trailer)
+                        let bundle = Bundle(
+                            service: name, sortedFiles: files, reload: spec.reload, health: spec.health,
+                            id: hasher.finalize().hexString)
                         cache[key] = bundle
                         perServer[server.name] = bundle
                     }

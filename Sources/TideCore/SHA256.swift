@@ -2,10 +2,10 @@
 ///
 /// The controller and agent may use libcrypto for bulk hashing; both give the same digests.
 public struct SHA256: Sendable {
-    private var state: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
-        0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
+    // The eight working words, kept inline (no heap): copying a hasher is cheap, so a caller can hash
+    // a shared prefix once and continue from copies of it (`Bundle` ids of templated services do).
+    private var h0: UInt32 = 0x6a09_e667, h1: UInt32 = 0xbb67_ae85, h2: UInt32 = 0x3c6e_f372, h3: UInt32 = 0xa54f_f53a
+    private var h4: UInt32 = 0x510e_527f, h5: UInt32 = 0x9b05_688c, h6: UInt32 = 0x1f83_d9ab, h7: UInt32 = 0x5be0_cd19
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -23,26 +23,41 @@ public struct SHA256: Sendable {
     public init() {}
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if let done = bytes.withContiguousStorageIfAvailable({ update(buffer: UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
         let array = Array(bytes)
-        length &+= UInt64(array.count)
+        array.withUnsafeBytes { update(buffer: $0) }
+    }
+
+    public mutating func update(_ string: String) {
+        var string = string
+        string.withUTF8 { update(buffer: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Hashes `input` in place: whole 64-byte blocks straight from it, the rest kept for later.
+    public mutating func update(buffer input: UnsafeRawBufferPointer) {
+        guard input.count > 0, let base = input.baseAddress else { return }
+        length &+= UInt64(input.count)
         var index = 0
         if !buffer.isEmpty {
-            let take = min(64 - buffer.count, array.count)
-            buffer.append(contentsOf: array[0..<take])
+            let take = min(64 - buffer.count, input.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
             index = take
             if buffer.count == 64 {
-                compress(buffer[...])
+                let block = buffer
+                block.withUnsafeBytes { compress($0.baseAddress!) }
                 buffer.removeAll(keepingCapacity: true)
             }
         }
-        while array.count - index >= 64 {
-            compress(array[index..<(index + 64)])
+        while input.count - index >= 64 {
+            compress(base + index)
             index += 64
         }
-        if index < array.count { buffer.append(contentsOf: array[index...]) }
+        if index < input.count {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(start: base + index, count: input.count - index))
+        }
     }
-
-    public mutating func update(_ string: String) { update(Array(string.utf8)) }
 
     public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
@@ -53,7 +68,7 @@ public struct SHA256: Sendable {
         update(padding)
         var out = [UInt8]()
         out.reserveCapacity(32)
-        for word in state {
+        for word in [h0, h1, h2, h3, h4, h5, h6, h7] {
             out.append(UInt8(truncatingIfNeeded: word >> 24))
             out.append(UInt8(truncatingIfNeeded: word >> 16))
             out.append(UInt8(truncatingIfNeeded: word >> 8))
@@ -69,34 +84,43 @@ public struct SHA256: Sendable {
         return hasher.finalize().hexString
     }
 
-    public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
+    public static func hex(_ string: String) -> String {
+        var hasher = SHA256()
+        hasher.update(string)
+        return hasher.finalize().hexString
+    }
 
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        let base = block.startIndex
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            let j = base + i * 4
-            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+    private mutating func compress(_ block: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 {
+                let j = i * 4
+                w[i] = UInt32(block.load(fromByteOffset: j, as: UInt8.self)) << 24
+                    | UInt32(block.load(fromByteOffset: j + 1, as: UInt8.self)) << 16
+                    | UInt32(block.load(fromByteOffset: j + 2, as: UInt8.self)) << 8
+                    | UInt32(block.load(fromByteOffset: j + 3, as: UInt8.self))
+            }
+            for i in 16..<64 {
+                let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
+                let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var a = h0, b = h1, c = h2, d = h3
+            var e = h4, f = h5, g = h6, h = h7
+            SHA256.k.withUnsafeBufferPointer { k in
+                for i in 0..<64 {
+                    let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    h = g; g = f; f = e; e = d &+ t1
+                    d = c; c = b; b = a; a = t1 &+ t2
+                }
+            }
+            h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+            h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
         }
-        for i in 16..<64 {
-            let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
-            let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var a = state[0], b = state[1], c = state[2], d = state[3]
-        var e = state[4], f = state[5], g = state[6], h = state[7]
-        for i in 0..<64 {
-            let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-            let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            h = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
     }
 }
 
@@ -107,12 +131,13 @@ extension UInt32 {
 extension Sequence where Element == UInt8 {
     /// Lower-case hex of the bytes.
     public var hexString: String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var s = ""
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            s.append(digits[Int(byte >> 4)])
-            s.append(digits[Int(byte & 0xf)])
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0xf)])
         }
-        return s
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

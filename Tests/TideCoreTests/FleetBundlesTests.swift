@@ -45,6 +45,36 @@ import Testing
         #expect(bundles.bundle(service: "web", server: "db-01").isEmpty)
     }
 
+    @Test func templatedBundleIDsEqualTheFullCanonicalHash() {
+        // The templated path hashes the shared prefix once; its ids must equal Bundle's own computation,
+        // with the templated file first in target order (no shared prefix) and last (all shared).
+        for target in ["/etc/0-first.conf", "/etc/zz-last.conf"] {
+            var config = Self.fleet(template: true)
+            config.services["web"]!.files[0].target = target
+            let bundles = FleetBundles.build(config)
+            for server in ["web-01", "web-02"] {
+                let built = bundles.bundle(service: "web", server: server)
+                let recomputed = Bundle(service: "web", files: built.files.reversed(), reload: built.reload, health: built.health)
+                #expect(built.id == recomputed.id, "\(target) on \(server)")
+                #expect(built.files.map(\.target) == recomputed.files.map(\.target))
+            }
+        }
+    }
+
+    @Test func sha256InPiecesEqualsWhole() {
+        let text = Array((0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        for cut in [0, 1, 63, 64, 65, 500, 999] {
+            var hasher = SHA256()
+            hasher.update(text[..<cut])
+            var copy = hasher
+            hasher.update(text[cut...])
+            copy.update(Array(text[cut...]))
+            let whole = SHA256.hex(text)
+            #expect(hasher.finalize().hexString == whole, "cut at \(cut)")
+            #expect(copy.finalize().hexString == whole, "copy cut at \(cut)")
+        }
+    }
+
     @Test func withoutTemplatesEveryServerSharesOneBundle() {
         let bundles = FleetBundles.build(Self.fleet(template: false))
         let one = bundles.bundle(service: "web", server: "web-01")
