@@ -13,7 +13,9 @@ public enum Controller {
     /// Runs until SIGTERM or SIGINT; returns the exit status.
     public static func run(_ options: ControllerOptions) async throws -> Int32 {
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        let store = try StateStore(directory: options.stateDirectory)
+        // Snapshots of a 10,000-server engine take a while to encode: at most one a minute, and replay
+        // of the events since covers the rest (plus one at every clean stop).
+        let store = try StateStore(directory: options.stateDirectory, snapshotEvery: 500, snapshotMinInterval: .seconds(60))
         let remote = GitRemote(
             url: options.repo, tokenFile: options.httpsTokenFile, sshKeyFile: options.sshKeyFile,
             knownHostsFile: options.knownHostsFile)

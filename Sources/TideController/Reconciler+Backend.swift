@@ -28,7 +28,7 @@ extension Reconciler: ControllerBackend {
     public func blob(_ id: String) async -> [UInt8]? { blobs[id] }
 
     public func report(server: String, _ report: AgentProtocol.Report) async throws {
-        try handleReport(server: server, report)
+        try await handleReport(server: server, report)
     }
 
     // MARK: operators, read

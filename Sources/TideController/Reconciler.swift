@@ -54,6 +54,12 @@ public actor Reconciler {
     let startedAt: Int64
     /// Revert decisions being carried out, by decision id, so none runs twice at once.
     var revertsRunning: Set<Int64> = []
+    /// The servers-by-phase gauges need recounting (a phase or a target changed), and when they last were.
+    var phasesDirty = true
+    var phasesCountedAt: Int64 = 0
+    /// Reports and heard times waiting for the next batch (see `flushBatch`).
+    var batch: [Batched] = []
+    var batchScheduled = false
     /// Failures already counted in the metrics, per rollout.
     var failureCounts: [String: (failed: Int, timedOut: Int, offline: Int)] = [:]
 
@@ -379,55 +385,146 @@ public actor Reconciler {
     /// them. Events that change nothing but the clock are not written (they would only grow the log).
     @discardableResult
     func apply(_ event: RolloutEvent, actor: String = "tide", force: Bool = false) -> [RolloutDecision] {
-        let before = engine
-        var after = engine
-        let decisions = after.handle(event)
-        var worth = force || !decisions.isEmpty
-        switch event {
-        case .heard(let server, let at):
-            // Being heard changes a service only through a catch-up release, which is a decision.
-            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
-        case .report(let server, let service, _, _, _, let at):
-            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
-            if after.services[service] != before.services[service] { worth = true }
-        case .revision, .invalidConfig, .command, .revertOutcome: worth = true
-        case .tick: if !worth, after.services != before.services { worth = true }
-        }
-        guard worth else {
-            engine = after
-            return decisions
-        }
+        let (decisions, worth) = handle(event, force: force)
+        guard worth else { return decisions }
         let stored: [StoredDecision]
         do {
-            stored = try store.record(event, actor: actor, engine: after, decisions: decisions)
+            stored = try store.record(event, actor: actor, engine: engine, decisions: decisions)
         } catch {
-            // Persist before acting: a decision that could not be written is not performed.
-            Log.error("store.write.failed", ["error": "\(error)", "event": "\(event)".prefix(200)])
+            storeWriteFailed(error, what: "\(event)".prefix(200))
             return []
         }
-        engine = after
-        switch event {
-        case .heard(let server, let at), .report(let server, _, _, _, _, let at): lastRecordedHeard[server] = at
-        default: break
-        }
+        noteRecorded(event)
         for decision in stored { perform(decision) }
         if !decisions.isEmpty { updateMetrics() }
         return decisions
     }
 
+    /// Runs `event` through the engine in place and says whether it must be written: it made
+    /// decisions, moved a rollout on (its progress mark changed), or is a heard time due for the store.
+    /// O(1) per report: no copy of the engine, no comparison of whole server maps.
+    func handle(_ event: RolloutEvent, force: Bool) -> (decisions: [RolloutDecision], worth: Bool) {
+        let watched: [String]
+        switch event {
+        case .report(_, let service, _, _, _, _): watched = [service]
+        case .tick: watched = engine.services.compactMap { $0.value.current?.state.isTerminal == false ? $0.key : nil }
+        default: watched = []
+        }
+        let marks = watched.map { engine.progressMark(service: $0) }
+        #if DEBUG
+            let before = engine  // tests check the marks against a full comparison (O(servers): debug only)
+        #endif
+        let decisions = engine.handle(event)
+        var worth = force || !decisions.isEmpty
+        switch event {
+        case .heard(let server, let at):
+            // Being heard changes a service only through a catch-up release, which is a decision.
+            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+        case .report(let server, _, _, _, _, let at):
+            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+            if watched.map({ engine.progressMark(service: $0) }) != marks { worth = true }
+        case .revision, .invalidConfig, .command, .revertOutcome: worth = true
+        case .tick:
+            if watched.map({ engine.progressMark(service: $0) }) != marks { worth = true }
+        }
+        #if DEBUG
+            if !worth, before.services != engine.services {
+                Log.error("engine.mark.missed", ["event": "\(event)".prefix(300)])
+                assertionFailure("an event changed a service without changing its progress mark: \(event)")
+            }
+        #endif
+        return (decisions, worth)
+    }
+
+    func noteRecorded(_ event: RolloutEvent) {
+        switch event {
+        case .heard(let server, let at), .report(let server, _, _, _, _, let at): lastRecordedHeard[server] = at
+        default: break
+        }
+    }
+
+    /// A decision that could not be written is not performed: the engine goes back to what the store
+    /// holds (snapshot + replay), so memory never runs ahead of the store.
+    func storeWriteFailed(_ error: any Error, what: some StringProtocol) {
+        Log.error("store.write.failed", ["error": "\(error)", "event": String(what)])
+        do {
+            engine = try store.loadEngine()
+        } catch {
+            Log.error("store.read.failed", ["error": "\(error)", "action": "keeping the engine in memory"])
+        }
+    }
+
+    // MARK: batched reports
+
+    /// Reports and heard times waiting to be handled together: one store transaction (one fsync) for
+    /// everything that arrived while the previous batch was written. The HTTP answer to a report is
+    /// sent once its batch is written.
+    struct Batched {
+        var event: RolloutEvent
+        var done: CheckedContinuation<Void, any Error>?
+    }
+
+    /// Queues `event` for the next batch; `done` (if any) is resumed once the batch is written.
+    func enqueue(_ event: RolloutEvent, done: CheckedContinuation<Void, any Error>? = nil) {
+        batch.append(Batched(event: event, done: done))
+        guard !batchScheduled else { return }
+        batchScheduled = true
+        Task { await self.flushBatch() }
+    }
+
+    /// Handles every queued event in order, writes those that matter in one transaction, performs
+    /// their decisions, then answers the waiting reports.
+    func flushBatch() {
+        batchScheduled = false
+        let items = batch
+        batch = []
+        guard !items.isEmpty else { return }
+        var records: [StateStore.Record] = []
+        var recorded: [RolloutEvent] = []
+        var anyDecision = false
+        for item in items {
+            let (decisions, worth) = handle(item.event, force: false)
+            anyDecision = anyDecision || !decisions.isEmpty
+            guard worth else { continue }
+            records.append(StateStore.Record(event: item.event, actor: "tide", decisions: decisions))
+            recorded.append(item.event)
+        }
+        var stored: [StoredDecision] = []
+        if !records.isEmpty {
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                stored = try store.record(records, engine: engine)
+                metrics.storeWriteDuration.observe(clock.now - started)
+            } catch {
+                storeWriteFailed(error, what: "a batch of \(records.count) events")
+                let failure = ControllerError(
+                    503, "unavailable", detail: "the controller could not write its state; send the report again")
+                for item in items { item.done?.resume(throwing: failure) }
+                return
+            }
+        }
+        metrics.reportBatchSize.observe(Double(items.count))
+        for event in recorded { noteRecorded(event) }
+        for decision in stored { perform(decision) }
+        if anyDecision { updateMetrics() }
+        for item in items { item.done?.resume() }
+    }
+
     /// Carries out one persisted decision; marks it done unless it finishes later (a revert).
     func perform(_ stored: StoredDecision) {
+        phasesDirty = true
         switch stored.decision {
         case .release(let service, let rollout, let wave, let targets):
             for t in targets { publish(service: service, server: t.server, bundle: t.bundle) }
             Log.info(
                 "rollout.release",
-                ["service": service, "rollout": rollout, "wave": wave, "servers": targets.map(\.server).joined(separator: ",")])
+                ["service": service, "rollout": rollout, "wave": wave, "count": targets.count, "servers": Self.serverList(targets)])
         case .sendBack(let service, let rollout, let targets, let reason):
             for t in targets { publish(service: service, server: t.server, bundle: t.bundle) }
             Log.warning(
                 "rollout.send_back",
-                ["service": service, "rollout": rollout, "servers": targets.map(\.server).joined(separator: ","), "reason": reason])
+                ["service": service, "rollout": rollout, "count": targets.count, "servers": Self.serverList(targets), "reason": reason])
         case .startRevert(let request):
             guard !revertsRunning.contains(stored.id) else { return }
             revertsRunning.insert(stored.id)
@@ -451,6 +548,12 @@ public actor Reconciler {
             notify(service: service, rollout: rollout, notice: notice, message: message)
         }
         markDone(stored.id)
+    }
+
+    /// The first servers of `targets` for a log line (a wave at 10,000 servers would be a 100 KB line).
+    static func serverList(_ targets: [RolloutDecision.Target]) -> String {
+        let shown = targets.prefix(10).map(\.server).joined(separator: ",")
+        return targets.count > 10 ? shown + ",… (\(targets.count - 10) more)" : shown
     }
 
     func markDone(_ id: Int64, outcome: String? = nil) {
@@ -528,22 +631,33 @@ public actor Reconciler {
         apply(.tick(at: Self.now()))
     }
 
+    /// An agent was heard from (a blocking query): handled with the next batch, nobody waits for it.
     func heard(server: String) {
-        apply(.heard(server: server, at: Self.now()))
+        enqueue(.heard(server: server, at: Self.now()))
     }
 
-    func handleReport(server: String, _ report: AgentProtocol.Report) throws {
+    /// An agent's report: its events join the next batch; returns once that batch is written.
+    func handleReport(server: String, _ report: AgentProtocol.Report) async throws {
         let now = Self.now()
         for r in report.services {
             guard engine.services[r.service] != nil else {
                 throw ControllerError.badRequest("server \(server) does not run service \(r.service)")
             }
         }
-        for r in report.services {
-            observed[server, default: [:]][r.service] = Observed(bundle: r.bundle, phase: r.phase.rawValue, detail: r.detail, at: now)
-            apply(.report(server: server, service: r.service, bundle: r.bundle, phase: r.phase, detail: r.detail, at: now))
+        var events: [RolloutEvent] = report.services.map { r in
+            .report(server: server, service: r.service, bundle: r.bundle, phase: r.phase, detail: r.detail, at: now)
         }
-        if report.services.isEmpty { apply(.heard(server: server, at: now)) }
+        for r in report.services {
+            let previous = observed[server]?[r.service]
+            if previous?.bundle != r.bundle || previous?.phase != r.phase.rawValue { phasesDirty = true }
+            observed[server, default: [:]][r.service] = Observed(bundle: r.bundle, phase: r.phase.rawValue, detail: r.detail, at: now)
+        }
+        if events.isEmpty { events = [.heard(server: server, at: now)] }
+        let last = events.removeLast()
+        for event in events { enqueue(event) }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            enqueue(last, done: done)
+        }
     }
 }
 

@@ -41,6 +41,10 @@ public final class TideMetrics: Sendable {
     public let serviceHeld: MetricGauge
     public let reconcileDuration: MetricHistogram
     public let planDuration: MetricHistogram
+    /// Events (reports, heard times) handled per store transaction.
+    public let reportBatchSize: MetricHistogram
+    /// Time taken to write one batch of events to the store.
+    public let storeWriteDuration: MetricHistogram
     public let gitFetches: MetricCounter
     public let gitFetchDuration: MetricHistogram
     public let gitFetchFailures: MetricCounter
@@ -87,6 +91,12 @@ public final class TideMetrics: Sendable {
             "tide_reconcile_duration_seconds", help: "Time taken by one pass of the reconcile loop.")
         planDuration = r.histogram(
             "tide_plan_duration_seconds", help: "Time taken to compute the bundles and waves of a new revision.")
+        reportBatchSize = r.histogram(
+            "tide_event_batch_size", help: "Agent reports and heard times handled per store transaction.",
+            buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500])
+        storeWriteDuration = r.histogram(
+            "tide_store_write_duration_seconds", help: "Time taken to write one event batch to the state store.",
+            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
         gitFetches = r.counter(
             "tide_git_fetches_total", help: "Fetches of the config repository, by cause (poll, webhook, manual, startup).",
             labels: ["cause"])

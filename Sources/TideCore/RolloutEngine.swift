@@ -93,6 +93,38 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
 
     // MARK: events
 
+    /// A cheap mark of where `service` stands (its rollout's state, wave and counts, its hold and
+    /// bookkeeping sizes): it changes whenever an event moves the service on, without comparing every
+    /// server's entry. The controller compares marks before and after an event to decide whether the
+    /// event must be written (O(1) per event instead of copying and comparing 10,000-server maps).
+    public func progressMark(service name: String) -> ProgressMark? {
+        guard let s = services[name] else { return nil }
+        let r = s.current
+        return ProgressMark(
+            rollout: r?.id, state: r?.state, paused: r?.paused, breached: r?.breached, wave: r?.wave,
+            waveReleasedAt: r?.waveReleasedAt, bakeUntil: r?.bakeUntil, promotedWave: r?.promotedWave,
+            counts: r.map { [$0.released, $0.healthy, $0.failed, $0.timedOut, $0.offline, $0.unresolvedInWave] } ?? [],
+            hold: s.hold, lastGoodRevision: s.lastGoodRevision, lastRevision: s.lastRevision,
+            sizes: [s.history.count, s.targets.count, s.lastGood.count, s.quarantine.count, s.catchUp.count])
+    }
+
+    /// See `progressMark(service:)`.
+    public struct ProgressMark: Hashable, Sendable {
+        var rollout: String?
+        var state: Rollout.State?
+        var paused: Bool?
+        var breached: Bool?
+        var wave: Int?
+        var waveReleasedAt: Int64?
+        var bakeUntil: Int64?
+        var promotedWave: Int?
+        var counts: [Int]
+        var hold: Hold?
+        var lastGoodRevision: String?
+        var lastRevision: String?
+        var sizes: [Int]
+    }
+
     /// Applies one event and returns what the controller must do, in order.
     public mutating func handle(_ event: RolloutEvent) -> [RolloutDecision] {
         now = max(now, event.at)

@@ -31,13 +31,21 @@ public final class StateStore: @unchecked Sendable {
     public let durability: Durability
     /// The engine is snapshotted every this many events (and replayed from the last snapshot on open).
     public let snapshotEvery: Int64
+    /// Snapshots are at least this far apart (a 10,000-server engine takes a while to encode); replay
+    /// of the events since covers the rest.
+    public let snapshotMinInterval: Duration
+    private var eventsSinceSnapshot: Int64 = 0
+    private var lastSnapshotAt: TimeInterval = 0
 
     /// The newest schema version this binary knows.
     public static var schemaVersion: Int { Schema.version }
 
     /// Opens (creating if needed) the store in `directory`; refuses a directory another live process holds,
     /// and a database whose schema is newer than this binary knows.
-    public init(directory: String, durability: Durability = .full, snapshotEvery: Int = 500) throws {
+    public init(
+        directory: String, durability: Durability = .full, snapshotEvery: Int = 500, snapshotMinInterval: Duration = .zero
+    ) throws {
+        self.snapshotMinInterval = snapshotMinInterval
         self.directory = directory
         self.durability = durability
         self.snapshotEvery = Int64(max(1, snapshotEvery))
@@ -113,8 +121,39 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// One engine step of a batch: the event, who caused it, and the decisions it made.
+    public struct Record: Sendable {
+        public var event: RolloutEvent
+        public var actor: String
+        public var decisions: [RolloutDecision]
+
+        public init(event: RolloutEvent, actor: String, decisions: [RolloutDecision]) {
+            self.event = event
+            self.actor = actor
+            self.decisions = decisions
+        }
+    }
+
+    /// Records several engine steps, in order, in one transaction (one fsync for all of them): what the
+    /// controller does with agent reports arriving together. `engine` is the state after the last one.
+    /// Returns every stored decision, in order.
+    @discardableResult
+    public func record(_ records: [Record], engine: RolloutEngine) throws -> [StoredDecision] {
+        guard !records.isEmpty else { return [] }
+        return try locked {
+            try database.transaction {
+                var stored: [StoredDecision] = []
+                for (i, r) in records.enumerated() {
+                    stored += try recordLocked(
+                        r.event, actor: r.actor, engine: engine, decisions: r.decisions, last: i == records.count - 1)
+                }
+                return stored
+            }
+        }
+    }
+
     private func recordLocked(
-        _ event: RolloutEvent, actor: String, engine: RolloutEngine, decisions: [RolloutDecision]
+        _ event: RolloutEvent, actor: String, engine: RolloutEngine, decisions: [RolloutDecision], last: Bool = true
     ) throws -> [StoredDecision] {
         let at = event.at
         let (kind, service) = Self.describe(event)
@@ -196,7 +235,13 @@ public final class StateStore: @unchecked Sendable {
         for id in touchedRollouts {
             if let r = engine.rollout(id: id) { try upsert(r, at: at) }
         }
-        if seq % snapshotEvery == 0 { try snapshotLocked(engine, seq: seq) }
+        // `engine` is the state after the last event of a batch: only then may it be snapshotted as of `seq`.
+        eventsSinceSnapshot += 1
+        if last, eventsSinceSnapshot >= snapshotEvery,
+            Date().timeIntervalSince1970 - lastSnapshotAt >= Double(snapshotMinInterval.milliseconds) / 1000
+        {
+            try snapshotLocked(engine, seq: seq)
+        }
         return stored
     }
 
@@ -291,6 +336,8 @@ public final class StateStore: @unchecked Sendable {
     }
 
     private func snapshotLocked(_ engine: RolloutEngine, seq: Int64) throws {
+        eventsSinceSnapshot = 0
+        lastSnapshotAt = Date().timeIntervalSince1970
         try statement(
             """
             INSERT INTO snapshots (id, event_seq, engine) VALUES (1, ?1, ?2)
