@@ -385,8 +385,8 @@ public actor Reconciler {
     /// them. Events that change nothing but the clock are not written (they would only grow the log).
     @discardableResult
     func apply(_ event: RolloutEvent, actor: String = "tide", force: Bool = false) -> [RolloutDecision] {
-        let (decisions, worth) = handle(event, force: force)
-        guard worth else { return decisions }
+        let (decisions, changed, heardDue) = handle(event)
+        guard force || changed || heardDue || !decisions.isEmpty else { return decisions }
         let stored: [StoredDecision]
         do {
             stored = try store.record(event, actor: actor, engine: engine, decisions: decisions)
@@ -400,10 +400,11 @@ public actor Reconciler {
         return decisions
     }
 
-    /// Runs `event` through the engine in place and says whether it must be written: it made
-    /// decisions, moved a rollout on (its progress mark changed), or is a heard time due for the store.
-    /// O(1) per report: no copy of the engine, no comparison of whole server maps.
-    func handle(_ event: RolloutEvent, force: Bool) -> (decisions: [RolloutDecision], worth: Bool) {
+    /// Runs `event` through the engine in place and says what it did: its decisions, whether it
+    /// moved a service on (its progress mark changed; revisions, commands and revert outcomes always
+    /// count), and whether it carries a heard time due for the store. O(1) per report: no copy of the
+    /// engine, no comparison of whole server maps.
+    func handle(_ event: RolloutEvent) -> (decisions: [RolloutDecision], changed: Bool, heardDue: Bool) {
         let watched: [String]
         switch event {
         case .report(_, let service, _, _, _, _): watched = [service]
@@ -415,25 +416,34 @@ public actor Reconciler {
             let before = engine  // tests check the marks against a full comparison (O(servers): debug only)
         #endif
         let decisions = engine.handle(event)
-        var worth = force || !decisions.isEmpty
+        var changed = !decisions.isEmpty
+        var heardDue = false
         switch event {
         case .heard(let server, let at):
             // Being heard changes a service only through a catch-up release, which is a decision.
-            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
+            heardDue = at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval
         case .report(let server, _, _, _, _, let at):
-            if at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval { worth = true }
-            if watched.map({ engine.progressMark(service: $0) }) != marks { worth = true }
-        case .revision, .invalidConfig, .command, .revertOutcome: worth = true
+            heardDue = at - (lastRecordedHeard[server] ?? 0) >= Self.heardPersistInterval
+            if watched.map({ engine.progressMark(service: $0) }) != marks { changed = true }
+        case .revision, .invalidConfig, .command, .revertOutcome: changed = true
         case .tick:
-            if watched.map({ engine.progressMark(service: $0) }) != marks { worth = true }
+            if watched.map({ engine.progressMark(service: $0) }) != marks { changed = true }
         }
         #if DEBUG
-            if !worth, before.services != engine.services {
+            if !changed, before.services != engine.services {
                 Log.error("engine.mark.missed", ["event": "\(event)".prefix(300)])
                 assertionFailure("an event changed a service without changing its progress mark: \(event)")
             }
         #endif
-        return (decisions, worth)
+        return (decisions, changed, heardDue)
+    }
+
+    /// The server and time of a heard or report event.
+    static func heardTime(_ event: RolloutEvent) -> (String, Int64)? {
+        switch event {
+        case .heard(let server, let at), .report(let server, _, _, _, _, let at): return (server, at)
+        default: return nil
+        }
     }
 
     func noteRecorded(_ event: RolloutEvent) {
@@ -480,21 +490,25 @@ public actor Reconciler {
         batch = []
         guard !items.isEmpty else { return }
         var records: [StateStore.Record] = []
-        var recorded: [RolloutEvent] = []
+        var seen: [String: Int64] = [:]
         var anyDecision = false
         for item in items {
-            let (decisions, worth) = handle(item.event, force: false)
+            let (decisions, changed, heardDue) = handle(item.event)
             anyDecision = anyDecision || !decisions.isEmpty
-            guard worth else { continue }
-            records.append(StateStore.Record(event: item.event, actor: "tide", decisions: decisions))
-            recorded.append(item.event)
+            if changed {
+                records.append(StateStore.Record(event: item.event, actor: "tide", decisions: decisions))
+            } else if heardDue, let (server, at) = Self.heardTime(item.event) {
+                // Only the last-heard time moved: the servers_seen row, not an event row (at 10,000
+                // servers that would be 300 rows a second in the event log, never needed for replay).
+                seen[server] = max(seen[server] ?? at, at)
+            }
         }
         var stored: [StoredDecision] = []
-        if !records.isEmpty {
+        if !records.isEmpty || !seen.isEmpty {
             let clock = ContinuousClock()
             let started = clock.now
             do {
-                stored = try store.record(records, engine: engine)
+                stored = try store.record(records, seen: seen, engine: engine)
                 metrics.storeWriteDuration.observe(clock.now - started)
             } catch {
                 storeWriteFailed(error, what: "a batch of \(records.count) events")
@@ -504,8 +518,9 @@ public actor Reconciler {
                 return
             }
         }
+        for record in records { noteRecorded(record.event) }
+        for (server, at) in seen { lastRecordedHeard[server] = at }
         metrics.reportBatchSize.observe(Double(items.count))
-        for event in recorded { noteRecorded(event) }
         for decision in stored { perform(decision) }
         if anyDecision { updateMetrics() }
         for item in items { item.done?.resume() }

@@ -239,6 +239,8 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
 
     mutating func heard(_ server: String, at: Int64, _ out: inout [RolloutDecision]) {
         lastHeard[server] = max(lastHeard[server] ?? at, at)
+        // Heard thousands of times a second at 10,000 servers: look for catch-ups before sorting names.
+        guard services.values.contains(where: { $0.catchUp[server] != nil }) else { return }
         for name in services.keys.sorted() where services[name]!.catchUp[server] != nil {
             let c = services[name]!.catchUp[server]!
             services[name]!.catchUp[server] = nil

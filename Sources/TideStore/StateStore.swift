@@ -137,11 +137,13 @@ public final class StateStore: @unchecked Sendable {
     /// Records several engine steps, in order, in one transaction (one fsync for all of them): what the
     /// controller does with agent reports arriving together. `engine` is the state after the last one.
     /// Returns every stored decision, in order.
+    /// `seen` (server → time) moves servers' last-heard times without an event row.
     @discardableResult
-    public func record(_ records: [Record], engine: RolloutEngine) throws -> [StoredDecision] {
-        guard !records.isEmpty else { return [] }
+    public func record(_ records: [Record], seen: [String: Int64] = [:], engine: RolloutEngine) throws -> [StoredDecision] {
+        guard !records.isEmpty || !seen.isEmpty else { return [] }
         return try locked {
             try database.transaction {
+                for (server, at) in seen.sorted(by: { $0.key < $1.key }) { try self.seen(server, at: at) }
                 var stored: [StoredDecision] = []
                 for (i, r) in records.enumerated() {
                     stored += try recordLocked(
