@@ -47,9 +47,15 @@ final class BlobStore {
         pool.send(requestHead(id), timeout: timeout) { [weak self] result in
             guard let self else { return }
             var ok = false
-            if case .success(let reply) = result {
+            switch result {
+            case .failure(let error): self.recorder.problem("GET blob: \(error)")
+            case .success(let reply):
                 self.recorder.response(status: reply.status)
-                if reply.status == 200, SHA256.hex(reply.body) == id {
+                if reply.status != 200 {
+                    self.recorder.problem("GET blob: \(ProblemText.describe(reply))")
+                } else if SHA256.hex(reply.body) != id {
+                    self.recorder.problem("GET blob: content does not hash to its id")
+                } else {
                     ok = true
                     self.recorder.blobFetched(bytes: reply.body.count)
                     let hit = self.marker.map { ResponseParser.find(reply.body, $0, from: 0) != nil } ?? false

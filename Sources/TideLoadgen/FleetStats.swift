@@ -15,6 +15,10 @@ public struct FleetStats: Sendable, Codable, Hashable {
     public var requestsSent: Int
     /// Responses by status class: "2xx", "3xx", "4xx", "5xx".
     public var responses: [String: Int]
+    /// Responses other than 200, by exact status ("404": 3).
+    public var statuses: [String: Int]
+    /// What went wrong, by description ("GET desired: 404 unknown server"), with counts; at most 100 kinds.
+    public var problems: [String: Int]
     /// Report POSTs sent, and the service reports they carried.
     public var reportsSent: Int
     public var reportItems: Int

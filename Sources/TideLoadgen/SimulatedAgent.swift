@@ -64,6 +64,7 @@ final class SimulatedAgent {
             case .success(let reply):
                 self.context.recorder.response(status: reply.status)
                 guard reply.status == 200 else {
+                    self.context.recorder.problem("GET desired: \(ProblemText.describe(reply))")
                     self.retryPoll()
                     return
                 }
@@ -78,10 +79,11 @@ final class SimulatedAgent {
                     }
                     self.sendPoll()
                 } catch {
-                    self.context.recorder.connectionError()
+                    self.context.recorder.problem("GET desired: \(error)")
                     self.retryPoll()
                 }
-            case .failure:
+            case .failure(let error):
+                self.context.recorder.problem("GET desired: \(error)")
                 self.retryPoll()
             }
         }
@@ -254,9 +256,13 @@ final class SimulatedAgent {
             guard let self else { return }
             self.reportInFlight = false
             var ok = false
-            if case .success(let reply) = result {
+            switch result {
+            case .success(let reply):
                 self.context.recorder.response(status: reply.status)
                 ok = reply.status / 100 == 2
+                if !ok { self.context.recorder.problem("POST report: \(ProblemText.describe(reply))") }
+            case .failure(let error):
+                self.context.recorder.problem("POST report: \(error)")
             }
             if ok {
                 let elapsed = ContinuousClock.now - started

@@ -19,6 +19,8 @@ final class StatsRecorder: Sendable {
         var connects = 0
         var requestsSent = 0
         var responses: [String: Int] = [:]
+        var statuses: [String: Int] = [:]
+        var problems: [String: Int] = [:]
         var reportsSent = 0
         var reportItems = 0
         var blobsFetched = 0
@@ -67,9 +69,19 @@ final class StatsRecorder: Sendable {
         state.withLock { if cacheHit { $0.desiredCacheHits += 1 } else { $0.desiredDecoded += 1 } }
     }
 
+    /// Something went wrong: counted by its description (at most 100 distinct ones are kept).
+    func problem(_ what: String) {
+        state.withLock { s in
+            if s.problems[what] != nil || s.problems.count < 100 { s.problems[what, default: 0] += 1 }
+        }
+    }
+
     func response(status: Int) {
         let key = "\(min(max(status / 100, 1), 5))xx"
-        state.withLock { $0.responses[key, default: 0] += 1 }
+        state.withLock {
+            $0.responses[key, default: 0] += 1
+            if status != 200 { $0.statuses[String(status), default: 0] += 1 }
+        }
     }
 
     func reportSent(items: Int, seconds: Double) {
@@ -172,7 +184,7 @@ final class StatsRecorder: Sendable {
             (
                 FleetStats(
                     agents: s.agents, started: s.started, answered: s.answered, waiting: s.waiting,
-                    connectionsOpen: s.connectionsOpen, connects: s.connects, requestsSent: s.requestsSent, responses: s.responses,
+                    connectionsOpen: s.connectionsOpen, connects: s.connects, requestsSent: s.requestsSent, responses: s.responses, statuses: s.statuses, problems: s.problems,
                     reportsSent: s.reportsSent, reportItems: s.reportItems, blobsFetched: s.blobsFetched,
                     blobBytes: s.blobBytes, desiredDecoded: s.desiredDecoded, desiredCacheHits: s.desiredCacheHits,
                     connectionErrors: s.connectionErrors, reportLatencyP50Ms: nil, reportLatencyP99Ms: nil,

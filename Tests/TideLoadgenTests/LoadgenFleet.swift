@@ -85,6 +85,13 @@ final class LoadgenFleet: @unchecked Sendable {
         }
     }
 
+    /// Waits until the controller read the inventory (before that it answers agents 404 "unknown server").
+    func waitForInventory() async throws {
+        try await eventually("the controller knows the \(servers.count) servers") {
+            try await self.status().servers == self.servers.count
+        }
+    }
+
     func stopController() { controller?.terminate() }
 
     /// Commits a new `site.conf` (its content) and pushes; returns the sha.
