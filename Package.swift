@@ -42,6 +42,11 @@ let package = Package(
             name: "TideBench",
             dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideController"]),
 
+        // tide-loadgen: N simulated agents on one epoll thread against a real controller (docs/loadgen.md).
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "TideLoadgen", dependencies: ["TideCore", "TideLog", "CEpoll"]),
+        .executableTarget(name: "tide-loadgen", dependencies: ["TideLoadgen", "TideLog"]),
+
         // Fixtures shared by the tests: temp dirs, repo builder, git daemon and process launchers.
         .target(name: "TideTestSupport", dependencies: ["TideCore"], path: "Tests/TideTestSupport"),
 
@@ -53,6 +58,7 @@ let package = Package(
         .testTarget(name: "TideAgentTests", dependencies: ["TideAgent", "TideHTTP", "TideTestSupport"]),
         .testTarget(name: "TideControllerTests", dependencies: ["TideController", "TideTestSupport"]),
         .testTarget(name: "TideE2ETests", dependencies: ["TideCore", "TideHTTP", "TideTestSupport"]),
+        .testTarget(name: "TideLoadgenTests", dependencies: ["TideLoadgen", "TideCore", "TideHTTP", "TideTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
