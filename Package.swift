@@ -40,7 +40,7 @@ let package = Package(
         // `make bench`: figures and ratios, side by side in one run.
         .executableTarget(
             name: "TideBench",
-            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideController"]),
+            dependencies: ["TideCore", "TideConfig", "TideGit", "TideStore", "TideHTTP", "TideController", "TideLoadgen"]),
 
         // tide-loadgen: N simulated agents on one epoll thread against a real controller (docs/loadgen.md).
         .systemLibrary(name: "CEpoll"),

@@ -6,6 +6,7 @@ let sections: [(name: String, run: () async throws -> Void)] = [
     ("git", GitBench.run),
     ("engine", EngineBench.run),
     ("loop", LoopBench.run),
+    ("fleet", FleetBench.run),
 ]
 // `tide-bench fleet-repo DIR [SERVERS]` only writes the fleet benchmark's config tree (to try it by hand).
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "fleet-repo" {

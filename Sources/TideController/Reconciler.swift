@@ -412,11 +412,17 @@ public actor Reconciler {
         default: watched = []
         }
         let marks = watched.map { engine.progressMark(service: $0) }
+        // Hearing from a server ends its pending catch-ups (a release, or nothing when it already
+        // holds the bundle): either way a change to write.
+        var catchingUp = false
+        if let (server, _) = Self.heardTime(event) {
+            catchingUp = engine.services.values.contains { $0.catchUp[server] != nil }
+        }
         #if DEBUG
             let before = engine  // tests check the marks against a full comparison (O(servers): debug only)
         #endif
         let decisions = engine.handle(event)
-        var changed = !decisions.isEmpty
+        var changed = !decisions.isEmpty || catchingUp
         var heardDue = false
         switch event {
         case .heard(let server, let at):
@@ -490,25 +496,21 @@ public actor Reconciler {
         batch = []
         guard !items.isEmpty else { return }
         var records: [StateStore.Record] = []
-        var seen: [String: Int64] = [:]
         var anyDecision = false
         for item in items {
             let (decisions, changed, heardDue) = handle(item.event)
             anyDecision = anyDecision || !decisions.isEmpty
-            if changed {
-                records.append(StateStore.Record(event: item.event, actor: "tide", decisions: decisions))
-            } else if heardDue, let (server, at) = Self.heardTime(item.event) {
-                // Only the last-heard time moved: the servers_seen row, not an event row (at 10,000
-                // servers that would be 300 rows a second in the event log, never needed for replay).
-                seen[server] = max(seen[server] ?? at, at)
-            }
+            // A heard time is written (at most every 30s per server) as an event: replay needs it, as
+            // the engine's offline decisions depend on when servers were last heard from.
+            guard changed || heardDue else { continue }
+            records.append(StateStore.Record(event: item.event, actor: "tide", decisions: decisions))
         }
         var stored: [StoredDecision] = []
-        if !records.isEmpty || !seen.isEmpty {
+        if !records.isEmpty {
             let clock = ContinuousClock()
             let started = clock.now
             do {
-                stored = try store.record(records, seen: seen, engine: engine)
+                stored = try store.record(records, engine: engine)
                 metrics.storeWriteDuration.observe(clock.now - started)
             } catch {
                 storeWriteFailed(error, what: "a batch of \(records.count) events")
@@ -519,7 +521,6 @@ public actor Reconciler {
             }
         }
         for record in records { noteRecorded(record.event) }
-        for (server, at) in seen { lastRecordedHeard[server] = at }
         metrics.reportBatchSize.observe(Double(items.count))
         for decision in stored { perform(decision) }
         if anyDecision { updateMetrics() }

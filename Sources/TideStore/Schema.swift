@@ -107,7 +107,11 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """,
+        // 2: events before a snapshot are pruned unless a decision names them.
         """
+        CREATE INDEX decisions_event ON decisions(event_seq);
+        """,
     ]
 
     /// The newest schema this binary knows.

@@ -137,13 +137,11 @@ public final class StateStore: @unchecked Sendable {
     /// Records several engine steps, in order, in one transaction (one fsync for all of them): what the
     /// controller does with agent reports arriving together. `engine` is the state after the last one.
     /// Returns every stored decision, in order.
-    /// `seen` (server → time) moves servers' last-heard times without an event row.
     @discardableResult
-    public func record(_ records: [Record], seen: [String: Int64] = [:], engine: RolloutEngine) throws -> [StoredDecision] {
-        guard !records.isEmpty || !seen.isEmpty else { return [] }
+    public func record(_ records: [Record], engine: RolloutEngine) throws -> [StoredDecision] {
+        guard !records.isEmpty else { return [] }
         return try locked {
             try database.transaction {
-                for (server, at) in seen.sorted(by: { $0.key < $1.key }) { try self.seen(server, at: at) }
                 var stored: [StoredDecision] = []
                 for (i, r) in records.enumerated() {
                     stored += try recordLocked(
@@ -340,6 +338,16 @@ public final class StateStore: @unchecked Sendable {
     private func snapshotLocked(_ engine: RolloutEngine, seq: Int64) throws {
         eventsSinceSnapshot = 0
         lastSnapshotAt = Date().timeIntervalSince1970
+        // Events before the snapshot are never replayed again. Heard times, reports and ticks that made
+        // no decision are dropped (at 10,000 servers heard times alone are ~300 rows a second); events
+        // with decisions stay, for the decisions' history. The snapshot's own event (the newest) always
+        // stays, so sequence numbers keep growing and are never reused.
+        try statement(
+            """
+            DELETE FROM events WHERE seq < ?1 AND kind IN ('heard', 'report', 'tick')
+                AND NOT EXISTS (SELECT 1 FROM decisions WHERE decisions.event_seq = events.seq)
+            """
+        ).run([.integer(seq)])
         try statement(
             """
             INSERT INTO snapshots (id, event_seq, engine) VALUES (1, ?1, ?2)

@@ -139,6 +139,47 @@ import Testing
         #expect(try store.loadEngine() == d.engine)
     }
 
+    @Test func aBatchIsOneStepAndSnapshotsPruneOnlyEventsWithoutDecisions() throws {
+        let dir = try TempDirectory()
+        let store = try StateStore(directory: dir("state"), snapshotEvery: 5)
+        var engine = RolloutEngine()
+        let servers = (1...20).map { "s\($0)" }
+        let now: Int64 = 1_000_000
+        // Heard times for every server in one batch, then the revision, then the reports in one batch.
+        var batch: [StateStore.Record] = []
+        for s in servers {
+            let event = RolloutEvent.heard(server: s, at: now)
+            batch.append(.init(event: event, actor: "tide", decisions: engine.handle(event)))
+        }
+        try store.record(batch, engine: engine)
+        let revision = RolloutEvent.revision(Self.revision("r1", bundle: "B1", servers: servers), at: now)
+        for d in try store.record(revision, engine: engine, decisions: engine.handle(revision)) {
+            try store.markDone(d.id, at: now)
+        }
+        for _ in 0..<3 {
+            batch = []
+            for s in servers {
+                let event = RolloutEvent.report(
+                    server: s, service: "web", bundle: engine.target(service: "web", server: s) ?? "", phase: .healthy,
+                    detail: nil, at: now + 1)
+                batch.append(.init(event: event, actor: "tide", decisions: engine.handle(event)))
+            }
+            for d in try store.record(batch, engine: engine) { try store.markDone(d.id, at: now + 1) }
+        }
+        #expect(engine.currentRollout(service: "web")?.state == .succeeded)
+        // Snapshots were taken (every 5 events, only at the end of a batch) and pruned heard and report
+        // rows before them; the rows that carry decisions stay, and the engine still loads the same.
+        let kinds = try Shell.check("sqlite3 \(Shell.quote(dir("state/tide.db"))) 'SELECT kind FROM events ORDER BY seq'")
+            .split(separator: "\n").map(String.init)
+        #expect(!kinds.contains("heard"))
+        #expect(kinds.contains("revision"))
+        let orphans = try Shell.check(
+            "sqlite3 \(Shell.quote(dir("state/tide.db"))) 'SELECT count(*) FROM decisions WHERE event_seq NOT IN (SELECT seq FROM events)'")
+        #expect(orphans.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try store.loadEngine() == engine)
+        #expect(try store.targets(service: "web").count == servers.count)
+    }
+
     @Test func aBreachQuarantinesAndRecordsTheRevertDecision() throws {
         let dir = try TempDirectory()
         let store = try StateStore(directory: dir("state"))
