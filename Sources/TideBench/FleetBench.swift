@@ -88,7 +88,7 @@ enum FleetBench {
             "svc-07: raise a setting",
             files: ["services/svc-07/files/conf.d/part-003.conf": FleetRepo.content(service: "svc-07", file: 3, version: 2)])
         try await fleet.pushAndAnnounce(small)
-        let smallServers = n / FleetRepo.roles
+        let smallServers = fleet.repo.serverCount(of: "svc-07")
         try await waitFor("N=\(n): svc-07 change on its servers", seconds: 300) {
             simulator.stats().progress(service: "svc-07", revision: small)?.healthy ?? 0 >= smallServers
         }

@@ -20,6 +20,14 @@ struct FleetRepo {
     var filesPerService: Int { max(1, files / services) }
     var serviceNames: [String] { ["base"] + (1..<services).map { String(format: "svc-%02d", $0) } }
 
+    /// How many servers `service` selects.
+    func serverCount(of service: String) -> Int {
+        guard service != "base", let number = Int(service.dropFirst(4)) else { return servers }
+        return (1...servers).filter { Self.role(of: $0) == number % Self.roles }.count
+    }
+
+    static func role(of i: Int) -> Int { ((i - 1) / zones.count) % roles }
+
     static func serverName(_ i: Int) -> String { String(format: "srv-%05d", i) }
     var serverNames: [String] { (1...servers).map(Self.serverName) }
 
@@ -30,7 +38,7 @@ struct FleetRepo {
         for i in 1...servers {
             let zone = Self.zones[(i - 1) % Self.zones.count]
             let region = String(zone.dropLast())
-            let role = "r\(((i - 1) / Self.zones.count) % Self.roles)"
+            let role = "r\(Self.role(of: i))"
             let canary = i <= Self.zones.count ? ", canary: \"true\"" : ""
             byZone[zone, default: []].append(
                 "  - name: \(Self.serverName(i))\n    labels: {env: prod, region: \(region), zone: \(zone), role: \(role)\(canary)}\n")
