@@ -117,12 +117,15 @@ public final class FleetSimulator: @unchecked Sendable {
         }
     }
 
-    private func ramp(from start: Int) {
-        let perTick = max(1, options.rampPerSecond / 100)
-        let end = min(agents.count, start + perTick)
+    /// Starts agents at `rampPerSecond`, by elapsed time (not by tick count, so a slow tick does not slow the ramp).
+    private func ramp(from start: Int, began: UInt64? = nil) {
+        let began = began ?? EventLoop.monotonicNanoseconds()
+        let elapsed = Double(EventLoop.monotonicNanoseconds() - began) / 1e9
+        let due = Int(Double(options.rampPerSecond) * elapsed) + max(1, options.rampPerSecond / 100)
+        let end = min(agents.count, max(start + 1, due))
         for i in start..<end { agents[i].start() }
         if end < agents.count {
-            loop.schedule(after: 0.01) { [self] in self.ramp(from: end) }
+            loop.schedule(after: 0.01) { [self] in self.ramp(from: end, began: began) }
         }
     }
 

@@ -253,7 +253,7 @@ final class SimulatedAgent {
         let started = ContinuousClock.now
         context.pool.send(context.reportRequest(path, body: ReportJSON.encode(batch)), timeout: context.requestTimeout) {
             [weak self] result in
-            guard let self else { return }
+            guard let self, !self.stopped else { return }
             self.reportInFlight = false
             var ok = false
             switch result {

@@ -8,6 +8,8 @@ final class StatsRecorder: Sendable {
         var progress: RevisionProgress
         /// When the k-th server reached each phase (index k-1).
         var crossings: [FleetPhase: [ContinuousClock.Instant]] = [:]
+        /// Tenths of the service's servers already announced per phase (0…10).
+        var steps: [FleetPhase: Int] = [:]
     }
 
     private struct State {
@@ -138,9 +140,15 @@ final class StatsRecorder: Sendable {
             }
             s.pairs[i].progress = p
             s.pairs[i].crossings[phase, default: []].append(now)
-            let total = max(s.members[service] ?? 0, 1)
-            let milestone = count == 1 || count == total || (count < total && (10 * count) / total > (10 * (count - 1)) / total)
-            return milestone ? FleetEvent(t: t, event: phase, service: service, revision: revision, count: count, of: total) : nil
+            // Milestones: the first server, then each further tenth of the servers that have the
+            // service now, the last step being all of them. While membership still grows (agents
+            // joining) a step is announced once, when first reached.
+            let total = max(s.members[service] ?? 0, count)
+            let step = min(10, (10 * count) / total)
+            let announced = s.pairs[i].steps[phase] ?? 0
+            guard count == 1 || step > announced else { return nil }
+            s.pairs[i].steps[phase] = max(step, announced)
+            return FleetEvent(t: t, event: phase, service: service, revision: revision, count: count, of: total)
         }
         if let event { sink(event) }
     }

@@ -48,6 +48,7 @@ import TideTestSupport
         #expect(stats.connects <= 200 + 8 + 20, "keep-alive: about one connection per agent plus the pool, got \(stats.connects)")
         #expect(stats.desiredCacheHits > stats.desiredDecoded)
         #expect(stats.reportLatencyP99Ms != nil)
+        #expect(sim.instant(service: "web", revision: second, phase: .told, count: 1)! <= sim.instant(service: "web", revision: second, phase: .told, count: 2)!)
         await sim.stop()
         #expect(!sim.isRunning)
     }
