@@ -70,7 +70,7 @@ public final class FleetSimulator: @unchecked Sendable {
         loop = try EventLoop()
         context = SimulationContext(loop: loop, address: address, recorder: recorder, options: options)
         let context = self.context
-        agents = options.servers.map { SimulatedAgent(name: $0, context: context) }
+        agents = options.servers.enumerated().map { SimulatedAgent(name: $1, number: $0, context: context) }
     }
 
     deinit {

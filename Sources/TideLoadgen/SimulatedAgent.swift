@@ -31,11 +31,13 @@ final class SimulatedAgent {
     private var stopped = false
     private var started = false
 
-    init(name: String, context: SimulationContext) {
+    init(name: String, number: Int, context: SimulationContext) {
         self.name = name
         self.path = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name
         self.context = context
-        self.poll = HTTPConnection(loop: context.loop, address: context.address, recorder: context.recorder)
+        self.poll = HTTPConnection(
+            loop: context.loop, address: context.address, recorder: context.recorder,
+            source: context.options.distinctSourceAddresses ? ControllerAddress.sourceAddress(number) : nil)
     }
 
     func start() {

@@ -65,6 +65,8 @@ import TideTestSupport
         sim.start()
         #expect(await sim.waitUntil(service: "app", revision: "dead", phase: .unhealthy, count: 5, timeout: .seconds(20)) != nil)
         #expect(sim.stats().progress(service: "app", revision: "dead")?.healthy == 0)
+        // Each simulated server polls from its own loopback address, as a real fleet does.
+        #expect(controller.pollAddresses == ["127.1.0.1", "127.1.0.2", "127.1.0.3", "127.1.0.4", "127.1.0.5"])
         await sim.stop()
         await controller.stop()
     }
