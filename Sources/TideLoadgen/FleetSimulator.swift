@@ -32,6 +32,7 @@ public final class FleetSimulator: @unchecked Sendable {
     private let agents: [SimulatedAgent]
     private let phase = Mutex<Phase>(.created)
     private let stoppedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let loopStarted = Mutex(false)
 
     private enum Phase { case created, running, stopped }
 
@@ -100,6 +101,7 @@ public final class FleetSimulator: @unchecked Sendable {
             return true
         }
         guard go else { return }
+        loopStarted.withLock { $0 = true }
         loop.start()
         Log.info(
             "loadgen.started",
@@ -159,6 +161,7 @@ public final class FleetSimulator: @unchecked Sendable {
     /// Returns when the simulator stopped: `stop()`, or `duration` reached.
     public func finished() async {
         while phase.withLock({ $0 }) != .stopped { try? await Task.sleep(for: .milliseconds(20)) }
+        guard loopStarted.withLock({ $0 }) else { return }
         let loop = self.loop
         for _ in 0..<500 {
             if loop.waitUntilFinished(timeout: 0) { return }
