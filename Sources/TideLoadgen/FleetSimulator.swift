@@ -106,11 +106,13 @@ public final class FleetSimulator: @unchecked Sendable {
         Log.info(
             "loadgen.started",
             ["controller": address.description, "agents": agents.count, "ramp": options.rampPerSecond])
-        loop.execute { [self] in self.ramp(from: 0) }
+        // Closures the loop keeps (timers) hold the simulator weakly: no cycle through the loop.
+        loop.execute { [weak self] in self?.ramp(from: 0) }
         if let duration = options.duration {
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            loop.execute { [self] in
-                self.loop.schedule(after: seconds) { [self] in
+            loop.execute { [weak self] in
+                self?.loop.schedule(after: seconds) { [weak self] in
+                    guard let self, self.isRunning else { return }
                     Log.info("loadgen.duration.reached", ["seconds": seconds])
                     self.stopAgents()
                     self.finish()
@@ -127,7 +129,10 @@ public final class FleetSimulator: @unchecked Sendable {
         let end = min(agents.count, max(start + 1, due))
         for i in start..<end { agents[i].start() }
         if end < agents.count {
-            loop.schedule(after: 0.01) { [self] in self.ramp(from: end, began: began) }
+            loop.schedule(after: 0.01) { [weak self] in
+                guard let self, self.isRunning else { return }
+                self.ramp(from: end, began: began)
+            }
         }
     }
 

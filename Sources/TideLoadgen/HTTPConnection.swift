@@ -35,6 +35,11 @@ final class HTTPConnection: EventHandler {
         self.recorder = recorder
     }
 
+    deinit {
+        // Only reached once unregistered (the loop holds registered connections), so just the fd.
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
     /// A request is in flight.
     var isBusy: Bool { pending != nil }
     /// A socket is open (or opening).
