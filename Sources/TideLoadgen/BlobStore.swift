@@ -44,7 +44,7 @@ final class BlobStore {
             return
         }
         waiters[id] = [done]
-        pool.send(requestHead(id), timeout: timeout) { [weak self] result in
+        pool.send(requestHead(id), timeout: timeout) { [weak self] result, _ in
             guard let self else { return }
             var ok = false
             switch result {

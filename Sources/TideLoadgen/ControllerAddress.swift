@@ -13,6 +13,14 @@ public struct ControllerAddress: Sendable, Hashable, CustomStringConvertible {
     public var port: UInt16
     var isIPv6: Bool { host == "::1" }
 
+    /// The loopback source address of the `n`-th simulated server: 127.1.0.1, 127.1.0.2, …
+    /// (250 per /24, never .0 or .255).
+    static func sourceAddress(_ n: Int) -> UInt32 {
+        let third = UInt32((n / 250) % 256)
+        let second = UInt32(1 + (n / 250) / 256)
+        return (127 << 24) | (second << 16) | (third << 8) | UInt32(1 + n % 250)
+    }
+
     /// Parses `url`; throws when it is not plain `http://` to a loopback host with a port.
     public init(url: String) throws {
         guard let parts = URLComponents(string: url), parts.scheme == "http" else {
@@ -39,7 +47,11 @@ public struct ControllerAddress: Sendable, Hashable, CustomStringConvertible {
     var hostHeader: String { isIPv6 ? "[::1]:\(port)" : "\(host):\(port)" }
 
     /// Starts a non-blocking connect; returns the fd (connect may still be in progress) or -errno.
-    func connectNonBlocking() -> Int32 {
+    /// With `source` (IPv4 only), the socket is first bound to that loopback address (port chosen
+    /// at connect time, IP_BIND_ADDRESS_NO_PORT): each simulated server gets its own address, as a
+    /// real fleet has, and the kernel's ephemeral-port search stays short with 10,000+ sockets to
+    /// one port (from one address it dominated the simulator's CPU).
+    func connectNonBlocking(source: UInt32? = nil) -> Int32 {
         let family = isIPv6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         if fd < 0 { return -errno }
@@ -59,6 +71,20 @@ public struct ControllerAddress: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         } else {
+            if let source {
+                _ = setsockopt(fd, Int32(IPPROTO_IP), 24 /* IP_BIND_ADDRESS_NO_PORT */, &one, socklen_t(MemoryLayout<Int32>.size))
+                var local = sockaddr_in()
+                local.sin_family = sa_family_t(AF_INET)
+                local.sin_addr.s_addr = source.bigEndian
+                let bound = withUnsafePointer(to: &local) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                if bound != 0 {
+                    let e = errno
+                    close(fd)
+                    return -e
+                }
+            }
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = port.bigEndian

@@ -123,8 +123,6 @@ final class EventLoop: @unchecked Sendable {
         return timers.push(deadline: EventLoop.monotonicNanoseconds() + delay, action)
     }
 
-    func cancel(_ token: TimerHeap.Token) { timers.cancel(token) }
-
     private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 1024)
         while !stopping.load(ordering: .acquiring) {

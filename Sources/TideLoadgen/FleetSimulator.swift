@@ -32,6 +32,7 @@ public final class FleetSimulator: @unchecked Sendable {
     private let agents: [SimulatedAgent]
     private let phase = Mutex<Phase>(.created)
     private let stoppedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let loopStarted = Mutex(false)
 
     private enum Phase { case created, running, stopped }
 
@@ -70,7 +71,7 @@ public final class FleetSimulator: @unchecked Sendable {
         loop = try EventLoop()
         context = SimulationContext(loop: loop, address: address, recorder: recorder, options: options)
         let context = self.context
-        agents = options.servers.map { SimulatedAgent(name: $0, context: context) }
+        agents = options.servers.enumerated().map { SimulatedAgent(name: $1, number: $0, context: context) }
     }
 
     deinit {
@@ -100,15 +101,18 @@ public final class FleetSimulator: @unchecked Sendable {
             return true
         }
         guard go else { return }
+        loopStarted.withLock { $0 = true }
         loop.start()
         Log.info(
             "loadgen.started",
             ["controller": address.description, "agents": agents.count, "ramp": options.rampPerSecond])
-        loop.execute { [self] in self.ramp(from: 0) }
+        // Closures the loop keeps (timers) hold the simulator weakly: no cycle through the loop.
+        loop.execute { [weak self] in self?.ramp(from: 0) }
         if let duration = options.duration {
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            loop.execute { [self] in
-                self.loop.schedule(after: seconds) { [self] in
+            loop.execute { [weak self] in
+                self?.loop.schedule(after: seconds) { [weak self] in
+                    guard let self, self.isRunning else { return }
                     Log.info("loadgen.duration.reached", ["seconds": seconds])
                     self.stopAgents()
                     self.finish()
@@ -117,12 +121,18 @@ public final class FleetSimulator: @unchecked Sendable {
         }
     }
 
-    private func ramp(from start: Int) {
-        let perTick = max(1, options.rampPerSecond / 100)
-        let end = min(agents.count, start + perTick)
+    /// Starts agents at `rampPerSecond`, by elapsed time (not by tick count, so a slow tick does not slow the ramp).
+    private func ramp(from start: Int, began: UInt64? = nil) {
+        let began = began ?? EventLoop.monotonicNanoseconds()
+        let elapsed = Double(EventLoop.monotonicNanoseconds() - began) / 1e9
+        let due = Int(Double(options.rampPerSecond) * elapsed) + max(1, options.rampPerSecond / 100)
+        let end = min(agents.count, max(start + 1, due))
         for i in start..<end { agents[i].start() }
         if end < agents.count {
-            loop.schedule(after: 0.01) { [self] in self.ramp(from: end) }
+            loop.schedule(after: 0.01) { [weak self] in
+                guard let self, self.isRunning else { return }
+                self.ramp(from: end, began: began)
+            }
         }
     }
 
@@ -156,6 +166,7 @@ public final class FleetSimulator: @unchecked Sendable {
     /// Returns when the simulator stopped: `stop()`, or `duration` reached.
     public func finished() async {
         while phase.withLock({ $0 }) != .stopped { try? await Task.sleep(for: .milliseconds(20)) }
+        guard loopStarted.withLock({ $0 }) else { return }
         let loop = self.loop
         for _ in 0..<500 {
             if loop.waitUntilFinished(timeout: 0) { return }

@@ -28,6 +28,9 @@ public struct FleetSimulatorOptions: Sendable {
     public var failRevision: String?
     /// Only servers whose name matches this glob (fnmatch, e.g. `web-0*`) fail; nil: all of them.
     public var failServers: String?
+    /// Each server's long poll comes from its own loopback address (127.1.0.1, 127.1.0.2, …), as in a
+    /// real fleet; false: all from 127.0.0.1 (the kernel's port search then costs much CPU at 10,000).
+    public var distinctSourceAddresses: Bool = true
     /// Called (on the simulator's thread: return quickly) at each milestone of each (service, revision).
     public var onEvent: (@Sendable (FleetEvent) -> Void)?
 

@@ -30,8 +30,15 @@ public struct FleetStats: Sendable, Codable, Hashable {
     public var desiredCacheHits: Int
     /// Connects refused, resets, timeouts, malformed answers.
     public var connectionErrors: Int
+    /// Report POST latency on the wire (from the moment a pool connection took it to the answer),
+    /// over the last 65,536 reports.
     public var reportLatencyP50Ms: Double?
     public var reportLatencyP99Ms: Double?
+    /// How long reports waited for a free pool connection (p99): high means `--report-connections`
+    /// limits the load, not the controller.
+    public var reportQueueP99Ms: Double?
+    /// Requests (reports, blobs) waiting for a pool connection now.
+    public var poolWaiting: Int
     /// Agents in backoff after an error now.
     public var backingOff: Int
     public var elapsedSeconds: Double

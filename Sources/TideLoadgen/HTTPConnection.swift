@@ -25,10 +25,19 @@ final class HTTPConnection: EventHandler {
     private var lastRequest: [UInt8] = []
     private var sentOnReusedSocket = false
 
-    init(loop: EventLoop, address: ControllerAddress, recorder: StatsRecorder) {
+    /// The loopback address this connection's socket is bound to (nil: the kernel picks, 127.0.0.1).
+    private let source: UInt32?
+
+    init(loop: EventLoop, address: ControllerAddress, recorder: StatsRecorder, source: UInt32? = nil) {
+        self.source = address.isIPv6 ? nil : source
         self.loop = loop
         self.address = address
         self.recorder = recorder
+    }
+
+    deinit {
+        // Only reached once unregistered (the loop holds registered connections), so just the fd.
+        if fd >= 0 { Glibc.close(fd) }
     }
 
     /// A request is in flight.
@@ -67,7 +76,7 @@ final class HTTPConnection: EventHandler {
             flush()
             return
         }
-        let opened = address.connectNonBlocking()
+        let opened = address.connectNonBlocking(source: source)
         if opened < 0 {
             let reason = String(cString: strerror(-opened))
             // Report on the next turn of the loop, never from inside send().

@@ -23,17 +23,21 @@ final class SimulatedAgent {
     private var fetching = false
     private var fetchAttempt = 0
     private var reports: [AgentProtocol.ServiceReport] = []
+    /// The queued reports include a phase change (not only heartbeat repeats).
+    private var reportsUrgent = false
     private var reportInFlight = false
     private var reportAttempt = 0
     private var pollAttempt = 0
     private var stopped = false
     private var started = false
 
-    init(name: String, context: SimulationContext) {
+    init(name: String, number: Int, context: SimulationContext) {
         self.name = name
         self.path = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name
         self.context = context
-        self.poll = HTTPConnection(loop: context.loop, address: context.address, recorder: context.recorder)
+        self.poll = HTTPConnection(
+            loop: context.loop, address: context.address, recorder: context.recorder,
+            source: context.options.distinctSourceAddresses ? ControllerAddress.sourceAddress(number) : nil)
     }
 
     func start() {
@@ -230,6 +234,7 @@ final class SimulatedAgent {
     private func say(_ d: AgentProtocol.DesiredService, _ phase: AgentProtocol.Phase, detail: String? = nil) {
         reports.append(
             AgentProtocol.ServiceReport(service: d.service, bundle: d.bundle.id, revision: d.revision, phase: phase, detail: detail))
+        reportsUrgent = true
         if reports.count > 1000 { reports.removeFirst(reports.count - 1000) }
     }
 
@@ -248,12 +253,16 @@ final class SimulatedAgent {
     private func flushReports() {
         guard !reportInFlight, !reports.isEmpty, !stopped else { return }
         let batch = reports
+        let urgent = reportsUrgent
         reports = []
+        reportsUrgent = false
         reportInFlight = true
         let started = ContinuousClock.now
-        context.pool.send(context.reportRequest(path, body: ReportJSON.encode(batch)), timeout: context.requestTimeout) {
-            [weak self] result in
-            guard let self else { return }
+        context.pool.send(
+            context.reportRequest(path, body: ReportJSON.encode(batch)), timeout: context.requestTimeout, urgent: urgent
+        ) {
+            [weak self] result, queued in
+            guard let self, !self.stopped else { return }
             self.reportInFlight = false
             var ok = false
             switch result {
@@ -266,15 +275,15 @@ final class SimulatedAgent {
             }
             if ok {
                 let elapsed = ContinuousClock.now - started
-                self.context.recorder.reportSent(
-                    items: batch.count,
-                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                self.context.recorder.reportSent(items: batch.count, seconds: total - queued, queued: queued)
                 self.reportAttempt = 0
                 self.flushReports()
                 return
             }
             // Kept, oldest first, and sent again after a backoff.
             self.reports = Array((batch + self.reports).suffix(1000))
+            self.reportsUrgent = self.reportsUrgent || urgent
             self.reportInFlight = true
             let delay = self.context.backoff(attempt: self.reportAttempt)
             self.reportAttempt += 1

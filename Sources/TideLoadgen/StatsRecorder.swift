@@ -8,6 +8,9 @@ final class StatsRecorder: Sendable {
         var progress: RevisionProgress
         /// When the k-th server reached each phase (index k-1).
         var crossings: [FleetPhase: [ContinuousClock.Instant]] = [:]
+        /// Per phase: the count last announced, and the service's server count at the first announcement.
+        var announced: [FleetPhase: Int] = [:]
+        var totalAtFirst: [FleetPhase: Int] = [:]
     }
 
     private struct State {
@@ -29,6 +32,8 @@ final class StatsRecorder: Sendable {
         var desiredCacheHits = 0
         var connectionErrors = 0
         var backingOff = 0
+        var poolWaiting = 0
+        var queueWaits: [Double] = []
         var latencies: [Double] = []
         var latencyNext = 0
         var pairIndex: [String: Int] = [:]
@@ -84,14 +89,19 @@ final class StatsRecorder: Sendable {
         }
     }
 
-    func reportSent(items: Int, seconds: Double) {
+    func poolWaiting(_ delta: Int) { state.withLock { $0.poolWaiting += delta } }
+
+    /// A report POST answered 2xx: `seconds` on the wire, after `queued` seconds waiting for a pool connection.
+    func reportSent(items: Int, seconds: Double, queued: Double) {
         state.withLock {
             $0.reportsSent += 1
             $0.reportItems += items
             if $0.latencies.count < Self.latencyWindow {
                 $0.latencies.append(seconds)
+                $0.queueWaits.append(queued)
             } else {
                 $0.latencies[$0.latencyNext] = seconds
+                $0.queueWaits[$0.latencyNext] = queued
                 $0.latencyNext = ($0.latencyNext + 1) % Self.latencyWindow
             }
         }
@@ -138,9 +148,17 @@ final class StatsRecorder: Sendable {
             }
             s.pairs[i].progress = p
             s.pairs[i].crossings[phase, default: []].append(now)
-            let total = max(s.members[service] ?? 0, 1)
-            let milestone = count == 1 || count == total || (count < total && (10 * count) / total > (10 * (count - 1)) / total)
-            return milestone ? FleetEvent(t: t, event: phase, service: service, revision: revision, count: count, of: total) : nil
+            // Milestones: the first server, then every further tenth of the servers that have the
+            // service now, and the last one. While agents are still joining (the service's server
+            // count grows with the count itself) "the last" is not known: no last event then, and
+            // the tenths are taken of the growing count (about 90 events for 10,000 servers).
+            let total = max(s.members[service] ?? 0, count)
+            let last = s.pairs[i].announced[phase] ?? 0
+            if count == 1 { s.pairs[i].totalAtFirst[phase] = total }
+            let stable = s.pairs[i].totalAtFirst[phase] == total
+            guard count == 1 || count - last >= max(1, total / 10) || (count == total && stable) else { return nil }
+            s.pairs[i].announced[phase] = count
+            return FleetEvent(t: t, event: phase, service: service, revision: revision, count: count, of: total)
         }
         if let event { sink(event) }
     }
@@ -180,7 +198,7 @@ final class StatsRecorder: Sendable {
     }
 
     func snapshot() -> FleetStats {
-        let (stats, samples) = state.withLock { s -> (FleetStats, [Double]) in
+        let (stats, samples, waits) = state.withLock { s -> (FleetStats, [Double], [Double]) in
             (
                 FleetStats(
                     agents: s.agents, started: s.started, answered: s.answered, waiting: s.waiting,
@@ -188,8 +206,9 @@ final class StatsRecorder: Sendable {
                     reportsSent: s.reportsSent, reportItems: s.reportItems, blobsFetched: s.blobsFetched,
                     blobBytes: s.blobBytes, desiredDecoded: s.desiredDecoded, desiredCacheHits: s.desiredCacheHits,
                     connectionErrors: s.connectionErrors, reportLatencyP50Ms: nil, reportLatencyP99Ms: nil,
+                reportQueueP99Ms: nil, poolWaiting: s.poolWaiting,
                     backingOff: s.backingOff, elapsedSeconds: 0, revisions: s.pairs.map { $0.progress }),
-                s.latencies
+                s.latencies, s.queueWaits
             )
         }
         var result = stats
@@ -199,6 +218,8 @@ final class StatsRecorder: Sendable {
             let sorted = samples.sorted()
             result.reportLatencyP50Ms = (sorted[sorted.count / 2] * 1e6).rounded() / 1000
             result.reportLatencyP99Ms = (sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1e6).rounded() / 1000
+            let queued = waits.sorted()
+            result.reportQueueP99Ms = (queued[min(queued.count - 1, queued.count * 99 / 100)] * 1e6).rounded() / 1000
         }
         return result
     }

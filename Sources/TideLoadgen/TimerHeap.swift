@@ -1,4 +1,5 @@
-/// A min-heap of timers by deadline (monotonic nanoseconds); cancelled timers are skipped when popped.
+/// A min-heap of timers by deadline (monotonic nanoseconds). No cancel: a timer whose reason
+/// passed checks a generation number when it fires and does nothing.
 struct TimerHeap {
     /// Identifies a scheduled timer, to cancel it.
     struct Token: Hashable { let id: UInt64 }
@@ -10,7 +11,6 @@ struct TimerHeap {
     }
 
     private var heap: [Entry] = []
-    private var cancelled: Set<UInt64> = []
     private var nextID: UInt64 = 1
 
     var nextDeadline: UInt64? { heap.first?.deadline }
@@ -31,16 +31,10 @@ struct TimerHeap {
         return Token(id: id)
     }
 
-    mutating func cancel(_ token: Token) { cancelled.insert(token.id) }
-
     /// The action of the earliest timer due at `now`, removed; nil when none is due.
     mutating func popExpired(now: UInt64) -> (() -> Void)? {
-        while let first = heap.first, first.deadline <= now {
-            let entry = removeFirst()
-            if cancelled.remove(entry.id) != nil { continue }
-            return entry.action
-        }
-        return nil
+        guard let first = heap.first, first.deadline <= now else { return nil }
+        return removeFirst().action
     }
 
     private func less(_ a: Int, _ b: Int) -> Bool {

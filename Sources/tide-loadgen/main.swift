@@ -54,6 +54,7 @@ for sig in [SIGINT, SIGTERM] {
 simulator.start()
 let quiet = commandLine.quiet
 let progress = Task {
+    var lastProblems: [String: Int] = [:]
     while !Task.isCancelled {
         try? await Task.sleep(for: .seconds(1))
         if quiet || Task.isCancelled { continue }
@@ -66,8 +67,14 @@ let progress = Task {
             + "waiting=\(s.waiting) answered=\(s.answered) applied=\(applied) healthy=\(healthy) unhealthy=\(unhealthy) "
             + "reports=\(s.reportsSent) blobs=\(s.blobsFetched) errors=\(s.connectionErrors) backoff=\(s.backingOff) "
             + "5xx=\(s.responses["5xx"] ?? 0) 4xx=\(s.responses["4xx"] ?? 0) "
-            + "report_p50=\(s.reportLatencyP50Ms.map { "\($0)ms" } ?? "-") report_p99=\(s.reportLatencyP99Ms.map { "\($0)ms" } ?? "-")\n"
+            + "report_p50=\(s.reportLatencyP50Ms.map { "\($0)ms" } ?? "-") report_p99=\(s.reportLatencyP99Ms.map { "\($0)ms" } ?? "-") "
+            + "pool_waiting=\(s.poolWaiting) pool_wait_p99=\(s.reportQueueP99Ms.map { "\($0)ms" } ?? "-")\n"
         FileHandle.standardError.write(Data(line.utf8))
+        // What went wrong since the last line, by kind.
+        for (what, count) in s.problems.sorted(by: { $0.key < $1.key }) where count != lastProblems[what] {
+            FileHandle.standardError.write(Data("  problem: \(what) ×\(count - (lastProblems[what] ?? 0))\n".utf8))
+        }
+        lastProblems = s.problems
     }
 }
 await simulator.finished()

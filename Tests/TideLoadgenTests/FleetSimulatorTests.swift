@@ -21,15 +21,18 @@ import TideTestSupport
         let fleet = try LoadgenFleet(count: 200)
         try fleet.startController()
         try await fleet.waitForInventory()
-        let sim = try FleetSimulator(options(fleet))
+        let events = EventLog()
+        var o = options(fleet)
+        o.onEvent = { events.append($0) }
+        let sim = try FleetSimulator(o)
         sim.start()
-        let first = await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 200, timeout: .seconds(40))
+        let first = await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 200, timeout: .seconds(60))
         #expect(first != nil, "all 200 healthy on the baseline: \(sim.stats())")
         #expect(sim.stats().answered == 200)
         #expect(sim.stats().waiting >= 190)
 
         let second = try fleet.commitSite("listen 8080;\nworkers 8;\n", message: "web: listen on 8080")
-        let took = await sim.waitUntil(service: "web", revision: second, phase: .healthy, count: 200, timeout: .seconds(40))
+        let took = await sim.waitUntil(service: "web", revision: second, phase: .healthy, count: 200, timeout: .seconds(60))
         #expect(took != nil, "all 200 healthy on the second commit: \(String(describing: sim.stats().progress(service: "web", revision: second)))")
         #expect(sim.holding(service: "web", revision: second) == 200)
         #expect(sim.holding(service: "web", revision: fleet.baseline) == 0)
@@ -48,6 +51,11 @@ import TideTestSupport
         #expect(stats.connects <= 200 + 8 + 20, "keep-alive: about one connection per agent plus the pool, got \(stats.connects)")
         #expect(stats.desiredCacheHits > stats.desiredDecoded)
         #expect(stats.reportLatencyP99Ms != nil)
+        #expect(sim.instant(service: "web", revision: second, phase: .told, count: 1)! <= sim.instant(service: "web", revision: second, phase: .told, count: 2)!)
+        // Milestones of the second commit: the first server, each further tenth, the last; not one per server.
+        let healthy = events.all.filter { $0.revision == second && $0.event == .healthy }
+        #expect(healthy.first?.count == 1 && healthy.last?.count == 200 && healthy.last?.of == 200)
+        #expect(healthy.count >= 3 && healthy.count <= 12, "\(healthy.map(\.count))")
         await sim.stop()
         #expect(!sim.isRunning)
     }
@@ -60,10 +68,10 @@ import TideTestSupport
         o.failMarker = "BROKEN"
         let sim = try FleetSimulator(o)
         sim.start()
-        #expect(await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 30, timeout: .seconds(40)) != nil)
+        #expect(await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 30, timeout: .seconds(60)) != nil)
 
         let bad = try fleet.commitSite("listen 80;\n# BROKEN\n", message: "web: a bad change")
-        #expect(await sim.waitUntil(service: "web", revision: bad, phase: .unhealthy, count: 1, timeout: .seconds(30)) != nil)
+        #expect(await sim.waitUntil(service: "web", revision: bad, phase: .unhealthy, count: 1, timeout: .seconds(60)) != nil)
         try await eventually("a revert of \(bad.prefix(7)) on the remote") {
             try fleet.remoteMessages().contains { $0.contains("This reverts commit \(bad)") }
         }
@@ -86,12 +94,12 @@ import TideTestSupport
         try await fleet.waitForInventory()
         let sim = try FleetSimulator(options(fleet))
         sim.start()
-        #expect(await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 20, timeout: .seconds(40)) != nil)
+        #expect(await sim.waitUntil(service: "web", revision: fleet.baseline, phase: .healthy, count: 20, timeout: .seconds(60)) != nil)
         fleet.stopController()
         try await eventually("agents notice the controller is gone") { sim.stats().connectionErrors > 0 }
         try fleet.startController()
         let next = try fleet.commitSite("listen 81;\n", message: "web: port 81 after a restart")
-        #expect(await sim.waitUntil(service: "web", revision: next, phase: .healthy, count: 20, timeout: .seconds(40)) != nil)
+        #expect(await sim.waitUntil(service: "web", revision: next, phase: .healthy, count: 20, timeout: .seconds(60)) != nil)
         try await eventually("every long poll held again") { sim.stats().waiting == 20 }
         await sim.stop()
     }

@@ -13,6 +13,8 @@ final class MiniController: Sendable {
         var revision = String(repeating: "a", count: 40)
         var reports: [AgentProtocol.ServiceReport] = []
         var desiredRequests = 0
+        /// Where long polls came from.
+        var pollAddresses: Set<String> = []
     }
 
     final class Shared: Sendable {
@@ -32,7 +34,10 @@ final class MiniController: Sendable {
             let after = UInt64(request.query["index"] ?? "0") ?? 0
             let wait = DurationText.parse(request.query["wait"] ?? "1s") ?? .seconds(1)
             let deadline = ContinuousClock.now + wait
-            shared.state.withLock { $0.desiredRequests += 1 }
+            shared.state.withLock {
+                $0.desiredRequests += 1
+                $0.pollAddresses.insert(request.remoteAddress)
+            }
             while shared.state.withLock({ $0.index }) <= after, ContinuousClock.now < deadline, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(20))
             }
@@ -61,6 +66,8 @@ final class MiniController: Sendable {
         let routes = router
         server = try HTTPServer(HTTPServerOptions(host: "127.0.0.1", port: port)) { request in await routes.handle(request) }
     }
+
+    var pollAddresses: Set<String> { shared.state.withLock { $0.pollAddresses } }
 
     /// Every service report received so far.
     var reports: [AgentProtocol.ServiceReport] { shared.state.withLock { $0.reports } }
