@@ -55,7 +55,7 @@ extension ControllerAPI {
         defer { metrics.blockingQueriesOpen.add([], -1) }
         let state = await backend.desired(server: server, after: index, wait: wait)
         RouteNote.current?.set(level: .debug)
-        return .json(state)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: try desiredEncoder.encode(state))
     }
 
     /// `GET /v1/blobs/{id}`: content by SHA-256; immutable, so cacheable forever.

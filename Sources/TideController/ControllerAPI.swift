@@ -27,6 +27,8 @@ public struct ControllerAPI: Sendable {
     let operatorTokens: OperatorTokens?
     let webhook: PushWebhook?
     let metrics: TideMetrics
+    /// Encodes blocking-query answers, each bundle's JSON once.
+    let desiredEncoder = DesiredStateEncoder()
 
     /// `agentToken` nil: agents are not authenticated. `operatorTokens` nil: reads are open and
     /// writes refused. `webhook` nil: `/hooks/*` answers 404. Logs a warning for each of the first two.

@@ -49,6 +49,9 @@ public final class DesiredStateBoard: Sendable {
         state.withLock { Self.snapshot($0, server) }
     }
 
+    /// The servers with a blocking query held right now.
+    public func waitingServers() -> [String] { state.withLock { Array($0.waiters.keys) } }
+
     /// The number of blocking queries held right now.
     public var openQueries: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 

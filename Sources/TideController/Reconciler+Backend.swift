@@ -12,17 +12,16 @@ extension Reconciler: ControllerBackend {
     }
 
     public func desired(server: String, after index: UInt64, wait: Duration) async -> AgentProtocol.DesiredState {
-        // An agent holding a blocking query is alive: it is heard every few seconds while it waits, so
-        // a short `offlineAfter` never mistakes a waiting agent for a dead one.
-        let board = self.board
-        let clock = ContinuousClock()
-        let deadline = clock.now + min(wait, Self.maxWait)
-        while true {
-            heard(server: server)
-            let chunk = min(Self.heardWhileWaiting, deadline - clock.now)
-            let state = await board.wait(server: server, after: index, wait: max(chunk, .zero))
-            if state.index != index || clock.now >= deadline || Task.isCancelled { return state }
-        }
+        // Heard now; while it waits, `tick` hears every server holding a blocking query every few
+        // seconds (one batch for all of them), so a short `offlineAfter` never mistakes a waiting agent
+        // for a dead one, and 10,000 waiting agents cost no timer or actor hop each.
+        heard(server: server)
+        // Held up to an eighth less than asked, at random: agents that connected together (a controller
+        // restart) do not all come back in the same second.
+        let limit = min(wait, Self.maxWait)
+        let jitter = limit.milliseconds / 8
+        let held = jitter > 0 ? limit - .milliseconds(Int64.random(in: 0...jitter)) : limit
+        return await board.wait(server: server, after: index, wait: held)
     }
 
     public func blob(_ id: String) async -> [UInt8]? { blobs[id] }

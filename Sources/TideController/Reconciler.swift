@@ -57,6 +57,8 @@ public actor Reconciler {
     /// The servers-by-phase gauges need recounting (a phase or a target changed), and when they last were.
     var phasesDirty = true
     var phasesCountedAt: Int64 = 0
+    /// When the servers holding blocking queries were last heard together (see `tick`).
+    var lastWaitingHeard: Int64 = 0
     /// Reports and heard times waiting for the next batch (see `flushBatch`).
     var batch: [Batched] = []
     var batchScheduled = false
@@ -642,9 +644,14 @@ public actor Reconciler {
         // Gauges that follow reports and the clock (servers by phase, agents connected) stay fresh even
         // when no decision was made.
         defer { updateMetrics() }
+        let now = Self.now()
+        if now - lastWaitingHeard >= Self.heardWhileWaiting.milliseconds {
+            lastWaitingHeard = now
+            for server in board.waitingServers() { enqueue(.heard(server: server, at: now)) }
+        }
         // During the start-up grace agents reconnect; time does not move rollouts on until they have.
         guard !inStartupGrace else { return }
-        apply(.tick(at: Self.now()))
+        apply(.tick(at: now))
     }
 
     /// An agent was heard from (a blocking query): handled with the next batch, nobody waits for it.
