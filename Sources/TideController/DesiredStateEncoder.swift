@@ -7,8 +7,9 @@ import TideCore
 /// rest of the body (index, server, revisions) is written around the cached bytes. At 10,000
 /// servers, encoding every answer with JSONEncoder took over 40% of the controller's CPU.
 ///
-/// The cache holds at most `limit` bytes; when a new bundle does not fit, it starts over (per-server
-/// bundles, e.g. templated host files, are then encoded again on their next answer).
+/// Bundles are written by hand (the same JSON as JSONEncoder with sorted keys, about ten times
+/// faster). The cache holds at most `limit` bytes; once full it takes no more (per-server bundles,
+/// e.g. templated host files, are then written again on each answer).
 public final class DesiredStateEncoder: Sendable {
     private struct Cache {
         var fragments: [String: [UInt8]] = [:]
@@ -42,19 +43,66 @@ public final class DesiredStateEncoder: Sendable {
         return out
     }
 
-    /// The bundle's JSON, from the cache or encoded now.
+    /// The bundle's JSON, from the cache or written now. A full cache takes no more bundles (those
+    /// already in it are the ones answered first, typically shared by many servers).
     func fragment(_ bundle: TideCore.Bundle) throws -> [UInt8] {
         if let hit = cache.withLock({ $0.fragments[bundle.id] }) { return hit }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(bundle))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + bundle.files.count * 160)
+        try appendBundle(bundle, to: &bytes)
         cache.withLock { c in
-            if c.bytes + bytes.count > limit {
-                c.fragments = [:]
-                c.bytes = 0
-            }
+            guard c.bytes + bytes.count <= limit else { return }
             if c.fragments.updateValue(bytes, forKey: bundle.id) == nil { c.bytes += bytes.count }
         }
+        return bytes
+    }
+
+    /// Writes `bundle` as JSONEncoder would with sorted keys (optional fields absent when nil), without
+    /// its per-value overhead; the health check (small, shared) goes through JSONEncoder once per value.
+    func appendBundle(_ bundle: TideCore.Bundle, to out: inout [UInt8]) throws {
+        out += Array(#"{"files":["#.utf8)
+        for (i, f) in bundle.files.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"blob":"#.utf8)
+            Self.appendString(f.blob, to: &out)
+            if let group = f.group {
+                out += Array(#","group":"#.utf8)
+                Self.appendString(group, to: &out)
+            }
+            out += Array(#","mode":"#.utf8) + Array(String(f.mode).utf8)
+            if let owner = f.owner {
+                out += Array(#","owner":"#.utf8)
+                Self.appendString(owner, to: &out)
+            }
+            out += Array(#","size":"#.utf8) + Array(String(f.size).utf8)
+            out += Array(#","target":"#.utf8)
+            Self.appendString(f.target, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        if let health = bundle.health {
+            out += Array(#","health":"#.utf8)
+            out += try healthJSON(health)
+        }
+        out += Array(#","id":"#.utf8)
+        Self.appendString(bundle.id, to: &out)
+        if let reload = bundle.reload {
+            out += Array(#","reload":"#.utf8)
+            Self.appendString(reload, to: &out)
+        }
+        out += Array(#","service":"#.utf8)
+        Self.appendString(bundle.service, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private let healthCache = Mutex<[HealthCheck: [UInt8]]>([:])
+
+    func healthJSON(_ health: HealthCheck) throws -> [UInt8] {
+        if let hit = healthCache.withLock({ $0[health] }) { return hit }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = Array(try encoder.encode(health))
+        healthCache.withLock { if $0.count < 4096 { $0[health] = bytes } }
         return bytes
     }
 
