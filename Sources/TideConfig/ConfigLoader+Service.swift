@@ -195,11 +195,17 @@ extension ConfigLoader {
             break
         }
         let bytes: [UInt8]
-        do {
-            bytes = try tree.contents(of: entry.path)
-        } catch {
-            self.error(position, "\(field).source: cannot read \(entry.path): \(error)")
-            return false
+        let id = contentIDs[entry.path]
+        if let cache, let id, let hit = cache.bytes(entry.path, .id(id)) {
+            bytes = hit
+        } else {
+            do {
+                bytes = try tree.contents(of: entry.path)
+            } catch {
+                self.error(position, "\(field).source: cannot read \(entry.path): \(error)")
+                return false
+            }
+            if let cache, let id { cache.storeBytes(entry.path, .id(id), bytes) }
         }
         if ConfigLoader.isLFSPointer(bytes) {
             error(position, "\(field).source: \(entry.path) is a Git LFS pointer, not the file; Tide serves what Git holds: commit the content itself (git lfs untrack)")

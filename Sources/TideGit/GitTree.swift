@@ -38,10 +38,12 @@ public final class GitTree: ConfigTree {
                     git_tree_lookup(&raw, repository.pointer, git_tree_entry_id(entry)), "git_tree_lookup",
                     "reading directory \(path) of \(displayName)")
                 try collect(TreeHandle(pointer: raw!, repository: repository), prefix: path + "/", into: &result)
-            case GIT_FILEMODE_BLOB_EXECUTABLE: result.append(ConfigTreeEntry(path: path, kind: .executable))
-            case GIT_FILEMODE_LINK: result.append(ConfigTreeEntry(path: path, kind: .symlink))
+            case GIT_FILEMODE_BLOB_EXECUTABLE:
+                result.append(ConfigTreeEntry(path: path, kind: .executable, contentID: git_tree_entry_id(entry).pointee.sha))
+            case GIT_FILEMODE_LINK:
+                result.append(ConfigTreeEntry(path: path, kind: .symlink, contentID: git_tree_entry_id(entry).pointee.sha))
             case GIT_FILEMODE_COMMIT: result.append(ConfigTreeEntry(path: path, kind: .submodule))
-            default: result.append(ConfigTreeEntry(path: path, kind: .file))
+            default: result.append(ConfigTreeEntry(path: path, kind: .file, contentID: git_tree_entry_id(entry).pointee.sha))
             }
         }
     }
