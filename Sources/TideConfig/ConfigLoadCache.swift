@@ -29,6 +29,25 @@ public final class ConfigLoadCache {
         case server(Server, position: SourcePosition, labelDiagnostics: [Diagnostic])
     }
 
+    /// What a service's result depends on: every entry under its directory with its content id, and the
+    /// fleet defaults its policies inherit.
+    struct ServiceInputs: Equatable {
+        var entries: [ConfigTreeEntry]
+        var rolloutDefaults: RolloutPolicy
+        var rollbackDefaults: RolloutPolicy
+    }
+
+    /// Everything loading one service added to the loader, replayed as is.
+    struct ServiceResult {
+        var spec: ServiceSpec?
+        var diagnostics: [Diagnostic]
+        var selectorPosition: SourcePosition?
+        var placedTargets: [(target: String, position: SourcePosition)]?
+        var templated: [(path: String, position: SourcePosition)]?
+        var files: [(path: String, bytes: [UInt8])]
+    }
+
+    var services: [String: (inputs: ServiceInputs, result: ServiceResult, used: Int)] = [:]
     var bytes: [String: Entry<[UInt8]>] = [:]
     var documents: [String: Entry<(root: YAMLNode?, problems: [Diagnostic])>] = [:]
     var inventories: [String: Entry<[InventoryStep]>] = [:]
@@ -81,6 +100,21 @@ public final class ConfigLoadCache {
         inventories[path] = Entry(content: content, value: steps, used: generation)
     }
 
+    func service(_ name: String, _ inputs: ServiceInputs) -> ServiceResult? {
+        guard var entry = services[name], entry.inputs == inputs else {
+            misses += 1
+            return nil
+        }
+        hits += 1
+        entry.used = generation
+        services[name] = entry
+        return entry.result
+    }
+
+    func storeService(_ name: String, _ inputs: ServiceInputs, _ result: ServiceResult) {
+        services[name] = (inputs, result, generation)
+    }
+
     /// Starts a load: entries used from now on are marked with the new generation.
     func beginLoad() { generation += 1 }
 
@@ -90,5 +124,6 @@ public final class ConfigLoadCache {
         bytes = bytes.filter { $0.value.used >= keep }
         documents = documents.filter { $0.value.used >= keep }
         inventories = inventories.filter { $0.value.used >= keep }
+        services = services.filter { $0.value.used >= keep }
     }
 }

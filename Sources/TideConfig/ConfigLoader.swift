@@ -70,7 +70,7 @@ public struct ConfigLoader {
     }
 
     /// Parses one YAML file of the repo; nil (with diagnostics) when unreadable or invalid YAML.
-    mutating func document(_ path: String) -> YAMLNode? {
+    mutating func document(_ path: String, keep: Bool = true) -> YAMLNode? {
         let parsed: (root: YAMLNode?, problems: [Diagnostic])
         if let cache, let id = contentIDs[path], let hit = cache.document(path, .id(id)) {
             parsed = hit
@@ -88,7 +88,7 @@ public struct ConfigLoader {
             } else {
                 let (root, problems) = YAMLReader.parse(bytes, file: path)
                 parsed = (root, problems)
-                cache?.storeDocument(path, content, parsed)
+                if keep { cache?.storeDocument(path, content, parsed) }
             }
         }
         let (root, problems) = parsed
@@ -252,7 +252,7 @@ public struct ConfigLoader {
             // No content id: compare the bytes themselves.
             guard let bytes = try? tree.contents(of: path) else {
                 // Unreadable: `document` reports it.
-                _ = document(path)
+                _ = document(path, keep: false)
                 flush(&self)
                 return steps
             }
@@ -260,7 +260,8 @@ public struct ConfigLoader {
             if let hit = cache.inventory(path, .bytes(bytes)) { return hit }
         }
         defer { if let cache, let content { cache.storeInventory(path, content, steps) } }
-        guard let root = document(path), let top = fields(root, path, allowed: ["servers"], required: ["servers"]) else {
+        // The document itself is not kept: these steps are.
+        guard let root = document(path, keep: false), let top = fields(root, path, allowed: ["servers"], required: ["servers"]) else {
             flush(&self)
             return steps
         }

@@ -59,6 +59,7 @@ import TideTestSupport
         ("a selector matches nothing, a target placed twice", [
             "services/db/service.yaml": "selector: {role: nothing}\nfiles:\n  - source: db.conf\n    target: /etc/db.conf\n  - source: db.conf\n    target: /etc/db.conf\n"
         ]),
+        ("the fleet defaults change (every service inherits them)", ["tide.yaml": "defaults:\n  rollout:\n    waves: [2, \"100%\"]\n"]),
         ("an inventory file is removed", ["inventory/c.yaml": nil, "services/db/service.yaml": baseline["services/db/service.yaml"]!]),
     ]
 
