@@ -1,6 +1,7 @@
 import Foundation
 import TideConfig
 import TideCore
+import TideController
 import TideGit
 
 /// The plan section of `make bench`: what the controller does per new head before the engine decides
@@ -37,14 +38,10 @@ enum PlanBench {
         print("plan: repo of \(servers) servers, 50 services, 5,000 files made in \(started.duration(to: .now))")
 
         // (a) Cold: a new cache, no previous bundles.
-        var cold: [Duration] = []
-        var last: Step?
-        for _ in 0..<runs {
-            let step = try plan(mirror, first, cache: ConfigLoadCache(), previous: nil)
-            cold.append(step.total)
-            last = step
-        }
-        let coldStep = last!
+        var colds: [Step] = []
+        for _ in 0..<runs { colds.append(try plan(mirror, first, cache: ConfigLoadCache(), previous: nil)) }
+        let cold = colds.map(\.total)
+        let coldStep = colds[0]
 
         // (b) Warm, a commit changing one file of one service; (c) one changing one server's label.
         let cache = ConfigLoadCache()
@@ -81,10 +78,37 @@ enum PlanBench {
             throw GitBench.BenchFailure("warm bundles differ from a cold build of the same head")
         }
 
+        // (d) The controller's real per-head path, `Reconciler.process(head:)`: load, bundles, revisions
+        // per service, engine, store, publish (what `tide_plan_duration_seconds` times); with and without reuse.
+        let warmController = try await Reconciler.planBenchmark(repo: work, stateDirectory: dir + "/warm")
+        let coldController = try await Reconciler.planBenchmark(repo: work, stateDirectory: dir + "/cold", reuse: false)
+        let firstWarm = try await warmController()
+        let firstCold = try await coldController()
+        var processService: (warm: [Duration], cold: [Duration]) = ([], [])
+        var processInventory: (warm: [Duration], cold: [Duration]) = ([], [])
+        for run in 0..<runs {
+            let file = "services/svc-14/files/conf.d/part-001.conf"
+            try FleetRepo.put(work + "/" + file, FleetRepo.content(service: "svc-14", file: 1, version: run + 2))
+            try commit(work, "svc-14: change \(run)")
+            processService.warm.append(try await warmController())
+            processService.cold.append(try await coldController())
+
+            let path = work + "/inventory/eu-1b.yaml"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let old = "name: srv-00002\n    labels: {env: prod, region: eu-1, zone: eu-1b, role: r0"
+            let new = "name: srv-00002\n    labels: {env: prod, region: eu-1, zone: eu-1b, role: r1"
+            let from = run % 2 == 0 ? old : new
+            guard text.contains(from) else { throw GitBench.BenchFailure("srv-00002 not found in \(path)") }
+            try FleetRepo.put(path, text.replacingOccurrences(of: from, with: run % 2 == 0 ? new : old))
+            try commit(work, "srv-00002: role change \(run)")
+            processInventory.warm.append(try await warmController())
+            processInventory.cold.append(try await coldController())
+        }
+
         let bundles = coldStep.bundles.bundles.values.reduce(0) { $0 + Set($1.values.map(\.id)).count }
         print("plan: per head: read the tree from the mirror, load + validate, build every bundle (\(bundles) distinct bundles)")
         print("plan: median of \(runs) runs, release build recommended:")
-        row("cold (no cache)", cold, coldStep)
+        row("cold (no cache)", cold, median(colds))
         row("warm, one service file changed", service.map(\.total), median(service))
         row("warm, one server's label changed", inventory.map(\.total), median(inventory))
         let ratio = seconds(median(cold)) / seconds(median(service.map(\.total)))
@@ -92,6 +116,15 @@ enum PlanBench {
         let ratioInventory = seconds(median(cold)) / seconds(median(inventory.map(\.total)))
         print("plan:   ratio cold / warm (one label)         \(String(format: "%.1f", ratioInventory))x")
         print("plan:   tide plan (two cold loads) / warm     \(String(format: "%.1f", 2 * ratio))x")
+        print("plan: the controller's process(head:) (tide_plan_duration_seconds), median of \(runs) runs:")
+        print("plan:   first head (50 services released, cold)  warm \(GitBench.milliseconds(firstWarm)) ms, cold \(GitBench.milliseconds(firstCold)) ms")
+        for (label, times) in [("one service file changed", processService), ("one server's role changed", processInventory)] {
+            let ratio = seconds(median(times.cold)) / seconds(median(times.warm))
+            let padded = label.padding(toLength: 26, withPad: " ", startingAt: 0)
+            print(
+                "plan:   \(padded) warm \(GitBench.milliseconds(median(times.warm))) ms, cold \(GitBench.milliseconds(median(times.cold))) ms, ratio \(String(format: "%.1f", ratio))x"
+            )
+        }
         print("plan: target: warm plan of a one-service commit <= 200 ms at \(servers) servers")
     }
 

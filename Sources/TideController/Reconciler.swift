@@ -327,7 +327,7 @@ public actor Reconciler {
     // MARK: loading revisions
 
     /// Parsed files kept between loads of revisions (only the actor uses it).
-    let configCache = ConfigLoadCache()
+    var configCache = ConfigLoadCache()
     /// The last valid config loaded and its bundles, reused by the next load for what did not change.
     var lastBuilt: (config: FleetConfig, bundles: FleetBundles)?
 
@@ -380,10 +380,19 @@ public actor Reconciler {
             for c in service.catchUp.values { keep.insert(c.bundle) }
             if let held = service.heldRevision { for p in held.placements { keep.insert(p.bundle) } }
         }
-        bundles = bundles.filter { keep.contains($0.key) || $0.value.bundle.isEmpty }
-        var blobIDs = Set<String>()
-        for entry in bundles.values { for f in entry.bundle.files { blobIDs.insert(f.blob) } }
-        blobs = blobs.filter { blobIDs.contains($0.key) }
+        let removed = bundles.filter { !keep.contains($0.key) && !$0.value.bundle.isEmpty }
+        guard !removed.isEmpty else { return }
+        for id in removed.keys { bundles[id] = nil }
+        // Only the blobs of removed bundles can have become unused: look for those alone, and stop
+        // looking once every one of them is found in a kept bundle.
+        var unused = Set<String>()
+        for entry in removed.values { for f in entry.bundle.files { unused.insert(f.blob) } }
+        search: for entry in bundles.values {
+            for f in entry.bundle.files where unused.remove(f.blob) != nil {
+                if unused.isEmpty { break search }
+            }
+        }
+        for id in unused { blobs[id] = nil }
     }
 
     // MARK: events in, decisions out
