@@ -31,6 +31,9 @@ extension Reconciler {
         }
     }
 
+    /// Files whose parse result loads reused so far (for tests).
+    var loadCacheHits: Int { configCache.hits }
+
     /// Drops what loads keep for the next one, so that the next head is loaded cold.
     func forgetLoads() {
         configCache = ConfigLoadCache()
