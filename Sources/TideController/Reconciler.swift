@@ -330,6 +330,8 @@ public actor Reconciler {
     var configCache = ConfigLoadCache()
     /// The last valid config loaded and its bundles, reused by the next load for what did not change.
     var lastBuilt: (config: FleetConfig, bundles: FleetBundles)?
+    /// Per blob of `blobs`, how many indexed bundle files name it.
+    var blobRefs: [String: Int] = [:]
 
     struct Loaded {
         var configOrNil: FleetConfig?
@@ -365,9 +367,12 @@ public actor Reconciler {
             if bundles[empty.id] == nil { bundles[empty.id] = IndexedBundle(bundle: empty, revision: revision) }
             for bundle in perServer.values where bundles[bundle.id] == nil {
                 bundles[bundle.id] = IndexedBundle(bundle: bundle, revision: revision)
+                for file in bundle.files {
+                    blobRefs[file.blob, default: 0] += 1
+                    if blobs[file.blob] == nil { blobs[file.blob] = built.blobs[file.blob] }
+                }
             }
         }
-        for (id, bytes) in built.blobs where blobs[id] == nil { blobs[id] = bytes }
     }
 
     /// Forgets bundles and blobs no server targets and no rollout or last good revision needs.
@@ -381,18 +386,19 @@ public actor Reconciler {
             if let held = service.heldRevision { for p in held.placements { keep.insert(p.bundle) } }
         }
         let removed = bundles.filter { !keep.contains($0.key) && !$0.value.bundle.isEmpty }
-        guard !removed.isEmpty else { return }
-        for id in removed.keys { bundles[id] = nil }
-        // Only the blobs of removed bundles can have become unused: look for those alone, and stop
-        // looking once every one of them is found in a kept bundle.
-        var unused = Set<String>()
-        for entry in removed.values { for f in entry.bundle.files { unused.insert(f.blob) } }
-        search: for entry in bundles.values {
-            for f in entry.bundle.files where unused.remove(f.blob) != nil {
-                if unused.isEmpty { break search }
+        // A blob goes with the last indexed bundle that names it (work in proportion to what is removed).
+        for (id, entry) in removed {
+            bundles[id] = nil
+            for file in entry.bundle.files {
+                let count = (blobRefs[file.blob] ?? 1) - 1
+                if count > 0 {
+                    blobRefs[file.blob] = count
+                } else {
+                    blobRefs[file.blob] = nil
+                    blobs[file.blob] = nil
+                }
             }
         }
-        for id in unused { blobs[id] = nil }
     }
 
     // MARK: events in, decisions out

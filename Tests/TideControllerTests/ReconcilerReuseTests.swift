@@ -84,6 +84,11 @@ import TideTestSupport
             #expect(await warm.configError == cold.configError, "step \(step)")
             #expect(await Set(warm.bundles.keys) == Set(cold.bundles.keys), "step \(step)")
             #expect(await warm.blobs == cold.blobs, "step \(step)")
+            // Exactly the blobs the indexed bundles name are kept.
+            for reconciler in [warm, cold] {
+                let named = await Set(reconciler.bundles.values.flatMap { $0.bundle.files.map(\.blob) })
+                #expect(await Set(reconciler.blobs.keys) == named, "step \(step)")
+            }
             // Every bundle the engine targets can be served, with every blob it names; some have files.
             let bundles = await warm.bundles
             let blobs = await warm.blobs
