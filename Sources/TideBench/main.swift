@@ -1,11 +1,12 @@
 import Foundation
 
 // `tide-bench [SECTION...]`: runs each benchmark section (all when none is named) and prints
-// figures and ratios. Sections live in their own files: GitBench, EngineBench, LoopBench.
+// figures and ratios. Sections live in their own files: GitBench, EngineBench, LoopBench, PlanBench.
 let sections: [(name: String, run: () async throws -> Void)] = [
     ("git", GitBench.run),
     ("engine", EngineBench.run),
     ("loop", LoopBench.run),
+    ("plan", PlanBench.run),
     ("fleet", FleetBench.run),
 ]
 // `tide-bench fleet-repo DIR [SERVERS]` only writes the fleet benchmark's config tree (to try it by hand).

@@ -7,16 +7,49 @@ extension ConfigLoader {
 
     mutating func loadServices() {
         var names: [String] = []
+        var serviceEntries: [String: [ConfigTreeEntry]] = [:]
         for entry in entries where entry.path.hasPrefix("services/") {
-            let parts = entry.path.split(separator: "/", omittingEmptySubsequences: false)
+            let parts = entry.path.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count >= 3 else {
                 warning(SourcePosition(file: entry.path, line: 1, column: 1), "ignored: services/ holds one directory per service")
                 continue
             }
             let name = String(parts[1])
             if names.last != name { names.append(name) }
+            serviceEntries[name, default: []].append(entry)
         }
-        for name in names { loadService(name) }
+        for name in names { loadCachedService(name, entries: serviceEntries[name] ?? []) }
+    }
+
+    /// `loadService`, or its result replayed from the cache when every entry under the service's
+    /// directory (with its content id) and the fleet defaults are unchanged: it depends on nothing else.
+    mutating func loadCachedService(_ name: String, entries serviceEntries: [ConfigTreeEntry]) {
+        guard let cache, serviceEntries.allSatisfy({ $0.contentID != nil || $0.kind == .submodule }) else {
+            loadService(name)
+            return
+        }
+        let inputs = ConfigLoadCache.ServiceInputs(
+            entries: serviceEntries, rolloutDefaults: config.rolloutDefaults, rollbackDefaults: config.rollbackDefaults)
+        let result: ConfigLoadCache.ServiceResult
+        if let hit = cache.service(name, inputs) {
+            result = hit
+        } else {
+            let saved = diagnostics
+            diagnostics = []
+            loadService(name)
+            result = ConfigLoadCache.ServiceResult(
+                spec: config.services[name], diagnostics: diagnostics, selectorPosition: selectorPositions[name],
+                placedTargets: placedTargets[name], templated: templated[name],
+                files: serviceEntries.compactMap { e in config.files[e.path].map { (e.path, $0) } })
+            diagnostics = saved
+            cache.storeService(name, inputs, result)
+        }
+        diagnostics += result.diagnostics
+        config.services[name] = result.spec
+        selectorPositions[name] = result.selectorPosition
+        placedTargets[name] = result.placedTargets
+        templated[name] = result.templated
+        for (path, bytes) in result.files { config.files[path] = bytes }
     }
 
     mutating func loadService(_ name: String) {
@@ -195,11 +228,17 @@ extension ConfigLoader {
             break
         }
         let bytes: [UInt8]
-        do {
-            bytes = try tree.contents(of: entry.path)
-        } catch {
-            self.error(position, "\(field).source: cannot read \(entry.path): \(error)")
-            return false
+        let id = contentIDs[entry.path]
+        if let cache, let id, let hit = cache.bytes(entry.path, .id(id)) {
+            bytes = hit
+        } else {
+            do {
+                bytes = try tree.contents(of: entry.path)
+            } catch {
+                self.error(position, "\(field).source: cannot read \(entry.path): \(error)")
+                return false
+            }
+            if let cache, let id { cache.storeBytes(entry.path, .id(id), bytes) }
         }
         if ConfigLoader.isLFSPointer(bytes) {
             error(position, "\(field).source: \(entry.path) is a Git LFS pointer, not the file; Tide serves what Git holds: commit the content itself (git lfs untrack)")

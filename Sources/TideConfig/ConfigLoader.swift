@@ -18,12 +18,26 @@ public struct ConfigLoader {
     var placedTargets: [String: [(target: String, position: SourcePosition)]] = [:]
     var templated: [String: [(path: String, position: SourcePosition)]] = [:]
 
-    init(tree: any ConfigTree) { self.tree = tree }
+    /// Results of earlier loads to reuse for files whose content is unchanged, or nil.
+    let cache: ConfigLoadCache?
+    /// Each entry's content id, when the tree gives them.
+    var contentIDs: [String: String] = [:]
+
+    init(tree: any ConfigTree, cache: ConfigLoadCache? = nil) {
+        self.tree = tree
+        self.cache = cache
+    }
 
     /// Loads `tree`. `config` is nil when any error was found; warnings alone still give a config.
-    public static func load(_ tree: any ConfigTree) -> (config: FleetConfig?, diagnostics: [Diagnostic]) {
-        var loader = ConfigLoader(tree: tree)
+    /// With a `cache`, files unchanged since an earlier load with the same cache are not read or parsed
+    /// again; the result is the same as without.
+    public static func load(
+        _ tree: any ConfigTree, cache: ConfigLoadCache? = nil
+    ) -> (config: FleetConfig?, diagnostics: [Diagnostic]) {
+        var loader = ConfigLoader(tree: tree, cache: cache)
+        cache?.beginLoad()
         loader.run()
+        cache?.endLoad()
         let sorted = loader.diagnostics.enumerated().sorted { a, b in
             let (x, y) = (a.element.position, b.element.position)
             if x.file != y.file { return x.file < y.file }
@@ -42,7 +56,11 @@ public struct ConfigLoader {
             self.error(SourcePosition(file: tree.displayName, line: 1, column: 1), "cannot read the config repo: \(error)")
             return
         }
-        for entry in entries { entryKinds[entry.path] = entry.kind }
+        entryKinds.reserveCapacity(entries.count)
+        for entry in entries {
+            entryKinds[entry.path] = entry.kind
+            if let id = entry.contentID { contentIDs[entry.path] = id }
+        }
         loadFleetFile()
         loadInventory()
         loadServices()
@@ -52,15 +70,28 @@ public struct ConfigLoader {
     }
 
     /// Parses one YAML file of the repo; nil (with diagnostics) when unreadable or invalid YAML.
-    mutating func document(_ path: String) -> YAMLNode? {
-        let bytes: [UInt8]
-        do {
-            bytes = try tree.contents(of: path)
-        } catch {
-            self.error(SourcePosition(file: path, line: 1, column: 1), "cannot read file: \(error)")
-            return nil
+    mutating func document(_ path: String, keep: Bool = true) -> YAMLNode? {
+        let parsed: (root: YAMLNode?, problems: [Diagnostic])
+        if let cache, let id = contentIDs[path], let hit = cache.document(path, .id(id)) {
+            parsed = hit
+        } else {
+            let bytes: [UInt8]
+            do {
+                bytes = try tree.contents(of: path)
+            } catch {
+                self.error(SourcePosition(file: path, line: 1, column: 1), "cannot read file: \(error)")
+                return nil
+            }
+            let content = contentIDs[path].map(ConfigLoadCache.Content.id) ?? .bytes(bytes)
+            if let cache, contentIDs[path] == nil, let hit = cache.document(path, content) {
+                parsed = hit
+            } else {
+                let (root, problems) = YAMLReader.parse(bytes, file: path)
+                parsed = (root, problems)
+                if keep { cache?.storeDocument(path, content, parsed) }
+            }
         }
-        let (root, problems) = YAMLReader.parse(bytes, file: path)
+        let (root, problems) = parsed
         diagnostics += problems
         guard problems.isEmpty else { return nil }
         guard let root, !root.isNull else {
@@ -181,31 +212,80 @@ public struct ConfigLoader {
                 error(SourcePosition(file: entry.path, line: 1, column: 1), "inventory file is a \(entry.kind.rawValue); commit a regular file")
                 continue
             }
-            guard let root = document(entry.path), let top = fields(root, entry.path, allowed: ["servers"], required: ["servers"]) else {
-                continue
-            }
-            guard let node = top["servers"], let items = list(node, "servers") else { continue }
-            for (i, item) in items.enumerated() {
-                let field = "servers[\(i)]"
-                guard let f = fields(item, field, allowed: ["name", "labels"], required: ["name"]) else { continue }
-                guard let nameNode = f["name"], let name = string(nameNode, "\(field).name") else { continue }
-                guard ConfigLoader.isServerName(name) else {
-                    error(nameNode.position, "\(field).name '\(name)' must be letters, digits, '.', '_' or '-' (it is the agent's name and a URL path part)")
-                    continue
+            for step in inventorySteps(entry.path) {
+                switch step {
+                case .diagnostics(let found):
+                    diagnostics += found
+                case .server(let server, let position, let labelDiagnostics):
+                    if let first = serverPositions[server.name] {
+                        error(position, "duplicate server name '\(server.name)' (first at \(first))")
+                        continue
+                    }
+                    serverPositions[server.name] = position
+                    diagnostics += labelDiagnostics
+                    config.servers.append(server)
                 }
-                if let first = serverPositions[name] {
-                    error(nameNode.position, "duplicate server name '\(name)' (first at \(first))")
-                    continue
-                }
-                serverPositions[name] = nameNode.position
-                var labels: [String: String] = [:]
-                if let l = f["labels"], !l.isNull, let m = stringMap(l, "\(field).labels") { labels = m }
-                config.servers.append(Server(name: name, labels: labels))
             }
         }
         if !sawYAML {
             warning(SourcePosition(file: "inventory", line: 1, column: 1), "no inventory: add inventory/*.yaml listing the servers")
         }
+    }
+
+    /// One inventory file read on its own, from the cache when its content is unchanged: the servers it
+    /// lists with their positions, and its problems in order. Duplicates across files are checked by the caller.
+    mutating func inventorySteps(_ path: String) -> [ConfigLoadCache.InventoryStep] {
+        var content: ConfigLoadCache.Content?
+        if let cache, let id = contentIDs[path] {
+            content = .id(id)
+            if let hit = cache.inventory(path, .id(id)) { return hit }
+        }
+        let saved = diagnostics
+        diagnostics = []
+        var steps: [ConfigLoadCache.InventoryStep] = []
+        defer { diagnostics = saved }
+        func flush(_ loader: inout ConfigLoader) {
+            if !loader.diagnostics.isEmpty { steps.append(.diagnostics(loader.diagnostics)) }
+            loader.diagnostics = []
+        }
+        if content == nil, let cache {
+            // No content id: compare the bytes themselves.
+            guard let bytes = try? tree.contents(of: path) else {
+                // Unreadable: `document` reports it.
+                _ = document(path, keep: false)
+                flush(&self)
+                return steps
+            }
+            content = .bytes(bytes)
+            if let hit = cache.inventory(path, .bytes(bytes)) { return hit }
+        }
+        defer { if let cache, let content { cache.storeInventory(path, content, steps) } }
+        // The document itself is not kept: these steps are.
+        guard let root = document(path, keep: false), let top = fields(root, path, allowed: ["servers"], required: ["servers"]) else {
+            flush(&self)
+            return steps
+        }
+        guard let node = top["servers"], let items = list(node, "servers") else {
+            flush(&self)
+            return steps
+        }
+        steps.reserveCapacity(items.count * 2)
+        for (i, item) in items.enumerated() {
+            let field = "servers[\(i)]"
+            guard let f = fields(item, field, allowed: ["name", "labels"], required: ["name"]) else { continue }
+            guard let nameNode = f["name"], let name = string(nameNode, "\(field).name") else { continue }
+            guard ConfigLoader.isServerName(name) else {
+                error(nameNode.position, "\(field).name '\(name)' must be letters, digits, '.', '_' or '-' (it is the agent's name and a URL path part)")
+                continue
+            }
+            flush(&self)
+            var labels: [String: String] = [:]
+            if let l = f["labels"], !l.isNull, let m = stringMap(l, "\(field).labels") { labels = m }
+            steps.append(.server(Server(name: name, labels: labels), position: nameNode.position, labelDiagnostics: diagnostics))
+            diagnostics = []
+        }
+        flush(&self)
+        return steps
     }
 
     static func isServerName(_ s: String) -> Bool {

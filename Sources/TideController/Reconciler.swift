@@ -228,17 +228,22 @@ public actor Reconciler {
     ) async -> NewRevision? {
         let state = engine.services[name]
         let spec = config.services[name]
+        let emptyID = TideCore.Bundle.empty(service: name).id
+        let bundleOf: (String) -> String = { server in
+            spec == nil ? emptyID : bundles.bundle(service: name, server: server).id
+        }
+        // The servers a service selects are the keys of its bundles: compare those with the engine's
+        // targets before looking at the inventory (most services of a commit do not change).
+        let built = spec == nil ? [:] : bundles.bundles[name] ?? [:]
+        let targets = state?.targets ?? [:]
+        let changes = built.contains { targets[$0.key] != $0.value.id }
+            || targets.contains { built[$0.key] == nil && $0.value != emptyID }
+        guard changes || state?.hold != nil else { return nil }
         let selected = spec.map { s in config.servers.filter { $0.matches(s.selector) } } ?? []
         var members = Dictionary(selected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for server in (state?.targets.keys).map(Array.init) ?? [] where members[server] == nil {
             members[server] = inventory[server] ?? Server(name: server)
         }
-        let emptyID = TideCore.Bundle.empty(service: name).id
-        let bundleOf: (String) -> String = { server in
-            spec == nil ? emptyID : bundles.bundle(service: name, server: server).id
-        }
-        let changes = members.keys.contains { state?.targets[$0] != bundleOf($0) }
-        guard changes || state?.hold != nil else { return nil }
 
         let touching = update.commits.filter { $0.services.contains(name) }
         let newest = touching.last ?? update.commits.last
@@ -329,6 +334,13 @@ public actor Reconciler {
 
     // MARK: loading revisions
 
+    /// Parsed files kept between loads of revisions (only the actor uses it).
+    var configCache = ConfigLoadCache()
+    /// The last valid config loaded and its bundles, reused by the next load for what did not change.
+    var lastBuilt: (config: FleetConfig, bundles: FleetBundles)?
+    /// Per blob of `blobs`, how many indexed bundle files name it.
+    var blobRefs: [String: Int] = [:]
+
     struct Loaded {
         var configOrNil: FleetConfig?
         var diagnostics: [Diagnostic]
@@ -337,15 +349,18 @@ public actor Reconciler {
     }
 
     /// Reads and validates the config at `revision` from the mirror (no checkout) and builds its bundles.
+    /// Files unchanged since an earlier load are not parsed again (`configCache`), and bundles whose
+    /// inputs are unchanged since the last valid load are reused (`lastBuilt`).
     func load(revision: String) -> Loaded? {
         do {
             let tree = try mirror.tree(at: revision)
-            let (config, diagnostics) = ConfigLoader.load(tree)
+            let (config, diagnostics) = ConfigLoader.load(tree, cache: configCache)
             guard let config else { return Loaded(configOrNil: nil, diagnostics: diagnostics, bundles: FleetBundles()) }
-            let bundles = FleetBundles.build(config)
+            let bundles = lastBuilt.map { FleetBundles.build(config, reusing: $0.bundles, of: $0.config) } ?? FleetBundles.build(config)
             if bundles.diagnostics.contains(where: { $0.severity == .error }) {
                 return Loaded(configOrNil: nil, diagnostics: diagnostics + bundles.diagnostics, bundles: FleetBundles())
             }
+            lastBuilt = (config, bundles)
             return Loaded(configOrNil: config, diagnostics: diagnostics, bundles: bundles)
         } catch {
             Log.error("git.read.failed", ["revision": revision, "error": "\(error)"])
@@ -360,9 +375,12 @@ public actor Reconciler {
             if bundles[empty.id] == nil { bundles[empty.id] = IndexedBundle(bundle: empty, revision: revision) }
             for bundle in perServer.values where bundles[bundle.id] == nil {
                 bundles[bundle.id] = IndexedBundle(bundle: bundle, revision: revision)
+                for file in bundle.files {
+                    blobRefs[file.blob, default: 0] += 1
+                    if blobs[file.blob] == nil { blobs[file.blob] = built.blobs[file.blob] }
+                }
             }
         }
-        for (id, bytes) in built.blobs where blobs[id] == nil { blobs[id] = bytes }
     }
 
     /// Forgets bundles and blobs no server targets and no rollout or last good revision needs.
@@ -375,10 +393,20 @@ public actor Reconciler {
             for c in service.catchUp.values { keep.insert(c.bundle) }
             if let held = service.heldRevision { for p in held.placements { keep.insert(p.bundle) } }
         }
-        bundles = bundles.filter { keep.contains($0.key) || $0.value.bundle.isEmpty }
-        var blobIDs = Set<String>()
-        for entry in bundles.values { for f in entry.bundle.files { blobIDs.insert(f.blob) } }
-        blobs = blobs.filter { blobIDs.contains($0.key) }
+        let removed = bundles.filter { !keep.contains($0.key) && !$0.value.bundle.isEmpty }
+        // A blob goes with the last indexed bundle that names it (work in proportion to what is removed).
+        for (id, entry) in removed {
+            bundles[id] = nil
+            for file in entry.bundle.files {
+                let count = (blobRefs[file.blob] ?? 1) - 1
+                if count > 0 {
+                    blobRefs[file.blob] = count
+                } else {
+                    blobRefs[file.blob] = nil
+                    blobs[file.blob] = nil
+                }
+            }
+        }
     }
 
     // MARK: events in, decisions out

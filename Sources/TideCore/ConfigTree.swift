@@ -18,9 +18,12 @@ public struct ConfigTreeEntry: Hashable, Sendable {
 
     public var path: String
     public var kind: Kind
+    /// The content's id when the tree knows it cheaply (a Git blob id), else nil; equal ids mean equal bytes.
+    public var contentID: String?
 
-    public init(path: String, kind: Kind) {
+    public init(path: String, kind: Kind, contentID: String? = nil) {
         self.path = path
         self.kind = kind
+        self.contentID = contentID
     }
 }

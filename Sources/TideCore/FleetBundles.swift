@@ -25,92 +25,48 @@ public struct FleetBundles: Sendable {
     /// Default mode of a placed file when its entry gives none.
     public static let defaultMode: UInt32 = 0o644
 
+    /// Per service, how many times it uses each blob (once per fixed file, once per server and templated
+    /// file): a blob leaves `blobs` when no service uses it. Nil when not made by `build`.
+    var blobUses: [String: [String: Int]]?
+
     /// Builds every bundle of `config`.
     public static func build(_ config: FleetConfig) -> FleetBundles {
         var out = FleetBundles()
+        out.blobUses = [:]
         let sortedPaths = config.files.keys.sorted()
         for name in config.services.keys.sorted() {
-            let spec = config.services[name]!
-            let servers = config.servers.filter { $0.matches(spec.selector) }
-            guard !servers.isEmpty else { continue }
-            let placed = placedFiles(of: spec, in: config, sortedPaths: sortedPaths)
-            var perServer: [String: Bundle] = [:]
-            perServer.reserveCapacity(servers.count)
-            // Fixed files: hashed once for the whole service.
-            var fixed: [BundleFile] = []
-            var templated: [PlacedFile] = []
-            for file in placed {
-                if file.template {
-                    templated.append(file)
-                } else {
-                    let bytes = config.files[file.path] ?? []
-                    let id = out.addBlob(bytes)
-                    fixed.append(file.bundleFile(blob: id, size: bytes.count))
-                }
-            }
-            if templated.isEmpty {
-                let bundle = Bundle(service: name, files: fixed, reload: spec.reload, health: spec.health)
-                for server in servers { perServer[server.name] = bundle }
-            } else {
-                // Every server gets the same targets in the same order; only the templated files' blobs
-                // differ. Sort once, hash the canonical text up to the first templated file once, and
-                // continue from a copy of that hasher per distinct rendering.
-                var layout = fixed.map { (file: $0, templated: Int?.none) }
-                layout += templated.enumerated().map { (file: $1.bundleFile(blob: "", size: 0), templated: Int?.some($0)) }
-                layout.sort { $0.file.target < $1.file.target }
-                let slots = layout.indices.compactMap { i in layout[i].templated.map { (slot: i, file: $0) } }
-                let firstTemplated = slots.first?.slot ?? layout.count
-                var prefix = SHA256()
-                prefix.update(Bundle.canonicalHeader(service: name))
-                for i in 0..<firstTemplated { prefix.update(Bundle.canonicalLine(layout[i].file)) }
-                let trailer = Bundle.canonicalTrailer(reload: spec.reload, health: spec.health)
-                let sortedTemplate = layout.map(\.file)
-                var reported: Set<String> = []
-                var cache: [[String]: Bundle] = [:]
-                for server in servers {
-                    var files = sortedTemplate
-                    var key: [String] = []
-                    key.reserveCapacity(slots.count)
-                    for (slot, index) in slots {
-                        let file = templated[index]
-                        let source = config.files[file.path] ?? []
-                        let (bytes, unknown) = Template.render(source, for: server)
-                        for variable in unknown {
-                            let at = SourcePosition(file: file.path, line: variable.line, column: variable.column)
-                            if reported.insert("\(at)\u{0}\(variable.name)").inserted {
-                                out.diagnostics.append(
-                                    .error(at, "template variable ${\(variable.name)} has no value on server \(server.name)"))
-                            }
-                        }
-                        let id = out.addBlob(bytes)
-                        key.append(id)
-                        files[slot].blob = id
-                        files[slot].size = bytes.count
-                    }
-                    if let bundle = cache[key] {
-                        perServer[server.name] = bundle
-                    } else {
-                        var hasher = prefix
-                        for i in firstTemplated..<files.count { hasher.update(Bundle.canonicalLine(files[i])) }
-                        hasher.update(trailer)
-                        let bundle = Bundle(
-                            service: name, sortedFiles: files, reload: spec.reload, health: spec.health,
-                            id: hasher.finalize().hexString)
-                        cache[key] = bundle
-                        perServer[server.name] = bundle
-                    }
-                }
-            }
-            out.bundles[name] = perServer
+            out.buildService(name, spec: config.services[name]!, config: config, sortedPaths: sortedPaths)
         }
         return out
     }
 
-    /// Stores `bytes` and returns its id.
-    mutating func addBlob(_ bytes: [UInt8]) -> String {
-        let id = SHA256.hex(bytes)
+    /// Builds the bundles of one service from scratch into `bundles[name]` (absent when it selects no server).
+    mutating func buildService(_ name: String, spec: ServiceSpec, config: FleetConfig, sortedPaths: [String]) {
+        let servers = config.servers.filter { $0.matches(spec.selector) }
+        guard !servers.isEmpty else { return }
+        var service = ServiceBuild(name: name, spec: spec, config: config, sortedPaths: sortedPaths)
+        service.addFixedBlobs(to: &self)
+        var perServer: [String: Bundle] = [:]
+        perServer.reserveCapacity(servers.count)
+        for server in servers { perServer[server.name] = service.bundle(for: server, into: &self) }
+        bundles[name] = perServer
+    }
+
+    /// Stores `bytes` (whose id is `id`) as used once more by `service`.
+    mutating func addBlob(_ bytes: [UInt8], id: String, service: String) {
         if blobs[id] == nil { blobs[id] = bytes }
-        return id
+        blobUses?[service, default: [:]][id, default: 0] += 1
+    }
+
+    /// One use of blob `id` by `service` less; the blob goes when no service uses it any more.
+    mutating func releaseBlob(_ id: String, service: String) {
+        guard let count = blobUses?[service]?[id] else { return }
+        if count > 1 {
+            blobUses?[service]?[id] = count - 1
+            return
+        }
+        blobUses?[service]?[id] = nil
+        if blobUses?.values.contains(where: { $0[id] != nil }) != true { blobs[id] = nil }
     }
 
     /// One file a service places, after expanding directory sources.

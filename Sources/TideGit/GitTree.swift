@@ -24,7 +24,25 @@ public final class GitTree: ConfigTree {
     public func entries() throws -> [ConfigTreeEntry] {
         var result: [ConfigTreeEntry] = []
         try collect(tree, prefix: "", into: &result)
-        return result.sorted { $0.path < $1.path }
+        // Git's own order is nearly always path order already: check before sorting.
+        for i in result.indices.dropFirst() where !(result[i - 1].path < result[i].path) {
+            return result.sorted { $0.path < $1.path }
+        }
+        return result
+    }
+
+    /// The 40 hex digits of an object id, without intermediate buffers (called for every blob of a tree).
+    static func hex(_ oid: UnsafePointer<git_oid>) -> String {
+        withUnsafeBytes(of: oid.pointee.id) { raw in
+            String(unsafeUninitializedCapacity: raw.count * 2) { buffer in
+                let digits = Array("0123456789abcdef".utf8)
+                for (i, byte) in raw.enumerated() {
+                    buffer[2 * i] = digits[Int(byte >> 4)]
+                    buffer[2 * i + 1] = digits[Int(byte & 0x0f)]
+                }
+                return raw.count * 2
+            }
+        }
     }
 
     private func collect(_ tree: TreeHandle, prefix: String, into result: inout [ConfigTreeEntry]) throws {
@@ -38,10 +56,12 @@ public final class GitTree: ConfigTree {
                     git_tree_lookup(&raw, repository.pointer, git_tree_entry_id(entry)), "git_tree_lookup",
                     "reading directory \(path) of \(displayName)")
                 try collect(TreeHandle(pointer: raw!, repository: repository), prefix: path + "/", into: &result)
-            case GIT_FILEMODE_BLOB_EXECUTABLE: result.append(ConfigTreeEntry(path: path, kind: .executable))
-            case GIT_FILEMODE_LINK: result.append(ConfigTreeEntry(path: path, kind: .symlink))
+            case GIT_FILEMODE_BLOB_EXECUTABLE:
+                result.append(ConfigTreeEntry(path: path, kind: .executable, contentID: GitTree.hex(git_tree_entry_id(entry))))
+            case GIT_FILEMODE_LINK:
+                result.append(ConfigTreeEntry(path: path, kind: .symlink, contentID: GitTree.hex(git_tree_entry_id(entry))))
             case GIT_FILEMODE_COMMIT: result.append(ConfigTreeEntry(path: path, kind: .submodule))
-            default: result.append(ConfigTreeEntry(path: path, kind: .file))
+            default: result.append(ConfigTreeEntry(path: path, kind: .file, contentID: GitTree.hex(git_tree_entry_id(entry))))
             }
         }
     }

@@ -59,8 +59,10 @@ enum PlanCommand: TideCommand {
     static func plan(from: (any ConfigTree)?, to: any ConfigTree, json: Bool) -> (status: Int32, output: String, errors: String) {
         var errors = ""
         var fromConfig: FleetConfig?
+        // Files unchanged between the two revisions are parsed once, bundles of unchanged services built once.
+        let cache = ConfigLoadCache()
         if let from {
-            let (config, diagnostics) = ConfigLoader.load(from)
+            let (config, diagnostics) = ConfigLoader.load(from, cache: cache)
             for d in diagnostics { errors += "\(from.displayName): \(d)\n" }
             guard let config else {
                 errors += "cannot plan: the from revision \(from.displayName) is invalid\n"
@@ -68,13 +70,15 @@ enum PlanCommand: TideCommand {
             }
             fromConfig = config
         }
-        let (toLoaded, diagnostics) = ConfigLoader.load(to)
+        let (toLoaded, diagnostics) = ConfigLoader.load(to, cache: cache)
         for d in diagnostics { errors += "\(to.displayName): \(d)\n" }
         guard let toConfig = toLoaded else {
             errors += "cannot plan: the to revision \(to.displayName) is invalid\n"
             return (1, "", errors)
         }
-        let plan = Plan.between(fromConfig, toConfig)
+        let fromBundles = fromConfig.map(FleetBundles.build)
+        let toBundles = fromConfig.map { FleetBundles.build(toConfig, reusing: fromBundles!, of: $0) } ?? FleetBundles.build(toConfig)
+        let plan = Plan.between(from: fromConfig, fromBundles: fromBundles, to: toConfig, toBundles: toBundles)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
