@@ -180,6 +180,9 @@ public final class FleetSimulator: @unchecked Sendable {
     /// Totals and per-(service, revision) progress now.
     public func stats() -> FleetStats { recorder.snapshot() }
 
+    /// Agents holding a blocking query now: cheap enough to poll (`stats()` sorts the latency window).
+    public var waiting: Int { recorder.waitingNow }
+
     /// Servers whose applied bundle of `service` came from `revision` (full SHA or prefix) now.
     public func holding(service: String, revision: String) -> Int { recorder.holding(service: service, revision: revision) }
 

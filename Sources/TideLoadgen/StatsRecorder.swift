@@ -63,6 +63,7 @@ final class StatsRecorder: Sendable {
     func agentStarted() { state.withLock { $0.started += 1 } }
     func agentAnswered() { state.withLock { $0.answered += 1 } }
     func waiting(_ delta: Int) { state.withLock { $0.waiting += delta } }
+    var waitingNow: Int { state.withLock { $0.waiting } }
     func backingOff(_ delta: Int) { state.withLock { $0.backingOff += delta } }
     func blobFetched(bytes: Int) {
         state.withLock {
