@@ -60,8 +60,11 @@ static inline uint16_t tide_bound_port(int fd) {
 /* Starts a daemon on an already listening socket. key/cert (PEM text) may be NULL for plain HTTP. */
 static inline struct MHD_Daemon *tide_mhd_start(
     unsigned int flags, int listen_fd, unsigned int connection_limit, unsigned int timeout_seconds,
-    size_t connection_memory_limit, MHD_AccessHandlerCallback handler, void *handler_cls,
-    MHD_RequestCompletedCallback completed, void *completed_cls, const char *key_pem, const char *cert_pem) {
+    size_t connection_memory_limit, unsigned int thread_pool_size, MHD_AccessHandlerCallback handler,
+    void *handler_cls, MHD_RequestCompletedCallback completed, void *completed_cls, const char *key_pem,
+    const char *cert_pem) {
+    /* A pool of 1 is the single internal thread (MHD refuses THREAD_POOL_SIZE 1 with some flags). */
+    unsigned int pool = thread_pool_size > 1 ? thread_pool_size : 0;
     if (key_pem != NULL && cert_pem != NULL) {
         return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handler, handler_cls,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
@@ -69,6 +72,7 @@ static inline struct MHD_Daemon *tide_mhd_start(
             MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory_limit,
             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+            MHD_OPTION_THREAD_POOL_SIZE, pool,
             MHD_OPTION_HTTPS_MEM_KEY, key_pem,
             MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
             MHD_OPTION_END);
@@ -79,6 +83,7 @@ static inline struct MHD_Daemon *tide_mhd_start(
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory_limit,
         MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+        MHD_OPTION_THREAD_POOL_SIZE, pool,
         MHD_OPTION_END);
 }
 
@@ -103,5 +108,6 @@ static inline unsigned long tide_raise_nofile(void) {
 static inline unsigned int tide_mhd_flag_internal_thread(void) { return MHD_USE_INTERNAL_POLLING_THREAD; }
 static inline unsigned int tide_mhd_flag_epoll(void) { return MHD_USE_EPOLL; }
 static inline unsigned int tide_mhd_flag_suspend(void) { return MHD_ALLOW_SUSPEND_RESUME; }
+static inline unsigned int tide_mhd_flag_itc(void) { return MHD_USE_ITC; }
 static inline unsigned int tide_mhd_flag_error_log(void) { return MHD_USE_ERROR_LOG; }
 #endif

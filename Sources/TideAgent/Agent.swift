@@ -127,11 +127,12 @@ public actor Agent {
         var failing = false
         while !Task.isCancelled {
             do {
-                let desired = try await connection.desired(after: index, wait: options.wait)
+                let answer = try await connection.desired(after: index, wait: options.wait, holding: !first)
                 if failing { Log.notice("agent.controller.back", ["controller": options.controller]) }
                 failing = false
                 backoff.reset()
-                if first || desired.index != index {
+                // nil: 304, nothing changed during the wait.
+                if let desired = answer, first || desired.index != index {
                     first = false
                     index = desired.index
                     latest.value.withLock { $0 = desired }
@@ -365,7 +366,9 @@ public actor Agent {
             if let desired = lastDesired { await reconcile(desired) }
         }
         if now >= nextHeartbeat {
-            nextHeartbeat = now + options.heartbeat
+            // The controller may ask for more time between repeats (a large fleet); never for less.
+            let asked = lastDesired?.heartbeatSeconds.map { Duration.seconds($0) } ?? .zero
+            nextHeartbeat = now + max(options.heartbeat, asked)
             for service in status.keys.sorted() { if let s = status[service] { reports.submit(s.report) } }
         }
     }

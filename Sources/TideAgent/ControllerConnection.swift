@@ -28,10 +28,15 @@ struct ControllerConnection: Sendable {
         server.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? server
     }
 
-    /// Blocks up to `wait` for a desired state whose index is past `index`.
-    func desired(after index: UInt64, wait: Duration) async throws -> AgentProtocol.DesiredState {
+    /// Blocks up to `wait` for a desired state whose index is past `index`. With `holding` (the agent
+    /// already has the state at `index`), a wait that ends with nothing new is answered `304 Not
+    /// Modified` (nil here) instead of the whole state again.
+    func desired(after index: UInt64, wait: Duration, holding: Bool = false) async throws -> AgentProtocol.DesiredState? {
         let url = "\(base)/v1/agents/\(serverPath)/desired?index=\(index)&wait=\(DurationText.format(wait))"
-        let answer = try await call("GET", url, timeout: wait + .seconds(30))
+        var h = headers
+        if holding { h["If-None-Match"] = "\"\(index)\"" }
+        let answer = try await call("GET", url, headers: h, timeout: wait + .seconds(30), notModified: holding)
+        if answer.status == 304 { return nil }
         do {
             return try answer.decode(AgentProtocol.DesiredState.self)
         } catch {
@@ -55,7 +60,8 @@ struct ControllerConnection: Sendable {
     }
 
     private func call(
-        _ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String]? = nil, timeout: Duration
+        _ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String]? = nil, timeout: Duration,
+        notModified: Bool = false
     ) async throws -> HTTPClient.Response {
         let answer: HTTPClient.Response
         do {
@@ -65,6 +71,7 @@ struct ControllerConnection: Sendable {
         }
         switch answer.status {
         case 200..<300: return answer
+        case 304 where notModified: return answer
         case 401, 403:
             throw AgentError(
                 .unauthorized,

@@ -55,7 +55,14 @@ extension ControllerAPI {
         defer { metrics.blockingQueriesOpen.add([], -1) }
         let state = await backend.desired(server: server, after: index, wait: wait)
         RouteNote.current?.set(level: .debug)
-        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: try desiredEncoder.encode(state))
+        // The index is the state's version: an agent that holds it (If-None-Match) and whose wait ended
+        // with nothing new gets 304 and no body, not 100 KB it already has, once a minute per agent.
+        let etag = "\"\(state.index)\""
+        if state.index == index, let held = request.header("if-none-match"), held == etag {
+            return HTTPResponse(status: 304, headers: [("ETag", etag)])
+        }
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "application/json"), ("ETag", etag)], body: try desiredEncoder.encode(state))
     }
 
     /// `GET /v1/blobs/{id}`: content by SHA-256; immutable, so cacheable forever.

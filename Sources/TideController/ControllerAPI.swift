@@ -54,8 +54,13 @@ public struct ControllerAPI: Sendable {
     }
 
     /// Server options with the API's body limit; change `tls*`, `connectionLimit` etc. on the result.
+    ///
+    /// 8 polling threads, so that answering one request never walks every held long poll (see
+    /// `HTTPServer`), and 16 KiB per connection for the request line and headers (agents send a few
+    /// hundred bytes; a forge's webhook a few KiB): libmicrohttpd keeps that pool for the connection's
+    /// whole life, and 10,000 agents hold 10,000 connections.
     public static func serverOptions(host: String, port: UInt16) -> HTTPServerOptions {
-        HTTPServerOptions(host: host, port: port, maxBodyBytes: maxBodyBytes)
+        HTTPServerOptions(host: host, port: port, maxBodyBytes: maxBodyBytes, maxHeaderBytes: 16 << 10, threads: 8)
     }
 
     /// Reads the agent token file: its content without surrounding whitespace; an error names the file.

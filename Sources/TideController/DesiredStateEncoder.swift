@@ -8,24 +8,36 @@ import TideCore
 /// servers, encoding every answer with JSONEncoder took over 40% of the controller's CPU.
 ///
 /// Bundles are written by hand (the same JSON as JSONEncoder with sorted keys, about ten times
-/// faster). The cache holds at most `limit` bytes; once full it takes no more (per-server bundles,
-/// e.g. templated host files, are then written again on each answer).
+/// faster). The bundle cache holds at most `limit` bytes; once full it takes no more, and bundles
+/// outside it (per-server bundles, e.g. a templated host file among 100 shared ones) are put together
+/// from each file's cached JSON instead: 10,000 such bundles share their files' fragments, so they
+/// cost a few MB where whole-bundle copies cost 180 MB.
 public final class DesiredStateEncoder: Sendable {
     private struct Cache {
         var fragments: [String: [UInt8]] = [:]
         var bytes = 0
+        var files: [BundleFile: [UInt8]] = [:]
+        var fileBytes = 0
     }
 
     private let cache = Mutex(Cache())
     public let limit: Int
+    public let fileLimit: Int
 
-    public init(limit: Int = 64 << 20) { self.limit = limit }
+    public init(limit: Int = 16 << 20, fileLimit: Int = 32 << 20) {
+        self.limit = limit
+        self.fileLimit = fileLimit
+    }
 
     /// The JSON body of `state`: the same object `JSONEncoder` would give (keys sorted).
     public func encode(_ state: AgentProtocol.DesiredState) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + state.services.count * 4096)
-        out += Array(#"{"index":"#.utf8) + Array(String(state.index).utf8)
+        out.append(UInt8(ascii: "{"))
+        if let heartbeat = state.heartbeatSeconds {
+            out += Array(#""heartbeatSeconds":"#.utf8) + Array(String(heartbeat).utf8) + [UInt8(ascii: ",")]
+        }
+        out += Array(#""index":"#.utf8) + Array(String(state.index).utf8)
         out += Array(#","server":"#.utf8)
         Self.appendString(state.server, to: &out)
         out += Array(#","services":["#.utf8)
@@ -58,26 +70,28 @@ public final class DesiredStateEncoder: Sendable {
     }
 
     /// Writes `bundle` as JSONEncoder would with sorted keys (optional fields absent when nil), without
-    /// its per-value overhead; the health check (small, shared) goes through JSONEncoder once per value.
+    /// its per-value overhead; each file's JSON comes from the file cache (written once per distinct
+    /// file), the health check (small, shared) goes through JSONEncoder once per value.
     func appendBundle(_ bundle: TideCore.Bundle, to out: inout [UInt8]) throws {
+        var parts = cache.withLock { c in bundle.files.map { c.files[$0] } }
+        var fresh: [(BundleFile, [UInt8])] = []
+        for (i, f) in bundle.files.enumerated() where parts[i] == nil {
+            var bytes: [UInt8] = []
+            Self.appendFile(f, to: &bytes)
+            parts[i] = bytes
+            fresh.append((f, bytes))
+        }
+        if !fresh.isEmpty {
+            cache.withLock { c in
+                for (f, bytes) in fresh where c.fileBytes + bytes.count <= fileLimit {
+                    if c.files.updateValue(bytes, forKey: f) == nil { c.fileBytes += bytes.count }
+                }
+            }
+        }
         out += Array(#"{"files":["#.utf8)
-        for (i, f) in bundle.files.enumerated() {
+        for (i, part) in parts.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"blob":"#.utf8)
-            Self.appendString(f.blob, to: &out)
-            if let group = f.group {
-                out += Array(#","group":"#.utf8)
-                Self.appendString(group, to: &out)
-            }
-            out += Array(#","mode":"#.utf8) + Array(String(f.mode).utf8)
-            if let owner = f.owner {
-                out += Array(#","owner":"#.utf8)
-                Self.appendString(owner, to: &out)
-            }
-            out += Array(#","size":"#.utf8) + Array(String(f.size).utf8)
-            out += Array(#","target":"#.utf8)
-            Self.appendString(f.target, to: &out)
-            out.append(UInt8(ascii: "}"))
+            out += part!
         }
         out.append(UInt8(ascii: "]"))
         if let health = bundle.health {
@@ -95,6 +109,25 @@ public final class DesiredStateEncoder: Sendable {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Writes one file entry of a bundle's `files`.
+    static func appendFile(_ f: BundleFile, to out: inout [UInt8]) {
+        out += Array(#"{"blob":"#.utf8)
+        appendString(f.blob, to: &out)
+        if let group = f.group {
+            out += Array(#","group":"#.utf8)
+            appendString(group, to: &out)
+        }
+        out += Array(#","mode":"#.utf8) + Array(String(f.mode).utf8)
+        if let owner = f.owner {
+            out += Array(#","owner":"#.utf8)
+            appendString(owner, to: &out)
+        }
+        out += Array(#","size":"#.utf8) + Array(String(f.size).utf8)
+        out += Array(#","target":"#.utf8)
+        appendString(f.target, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
     private let healthCache = Mutex<[HealthCheck: [UInt8]]>([:])
 
     func healthJSON(_ health: HealthCheck) throws -> [UInt8] {
@@ -106,8 +139,10 @@ public final class DesiredStateEncoder: Sendable {
         return bytes
     }
 
-    /// Bundles cached now, and their bytes.
-    public var cached: (bundles: Int, bytes: Int) { cache.withLock { ($0.fragments.count, $0.bytes) } }
+    /// Bundles cached now, and their bytes; files cached now, and their bytes.
+    public var cached: (bundles: Int, bytes: Int, files: Int, fileBytes: Int) {
+        cache.withLock { ($0.fragments.count, $0.bytes, $0.files.count, $0.fileBytes) }
+    }
 
     /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped.
     static func appendString(_ text: String, to out: inout [UInt8]) {

@@ -104,7 +104,7 @@ extension Reconciler: ControllerBackend {
                 let o = observed[name]?[service]
                 services.append(
                     OperatorAPI.ServerService(
-                        service: service, targetBundle: target, targetRevision: bundles[target]?.revision,
+                        service: service, targetBundle: target, targetRevision: revision(service: service, server: name, bundle: target) ?? bundles[target]?.revision,
                         reportedBundle: o?.bundle, phase: o?.phase, detail: o?.detail, reportedAt: o?.at))
             }
             return OperatorAPI.ServerStatus(

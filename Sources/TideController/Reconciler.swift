@@ -41,7 +41,9 @@ public actor Reconciler {
     var bundles: [String: IndexedBundle] = [:]
     var blobs: [String: [UInt8]] = [:]
     /// The inventory of the newest valid config.
-    var inventory: [String: Server] = [:]
+    var inventory: [String: Server] = [:] {
+        didSet { if inventory.count != oldValue.count { board.setHeartbeat(forServers: inventory.count) } }
+    }
     var config: FleetConfig?
     var observed: [String: [String: Observed]] = [:]
     var lastRecordedHeard: [String: Int64] = [:]
@@ -446,7 +448,7 @@ public actor Reconciler {
         // holds the bundle): either way a change to write.
         var catchingUp = false
         if let (server, _) = Self.heardTime(event) {
-            catchingUp = engine.services.values.contains { $0.catchUp[server] != nil }
+            catchingUp = engine.hasCatchUp(server: server)
         }
         #if DEBUG
             let before = engine  // tests check the marks against a full comparison (O(servers): debug only)
@@ -562,7 +564,9 @@ public actor Reconciler {
         phasesDirty = true
         switch stored.decision {
         case .release(let service, let rollout, let wave, let targets):
-            for t in targets { publish(service: service, server: t.server, bundle: t.bundle) }
+            let revision = engine.services[service]?.current.flatMap { $0.id == rollout ? $0.revision : nil }
+                ?? engine.rollout(id: rollout)?.revision
+            for t in targets { publish(service: service, server: t.server, bundle: t.bundle, revision: revision) }
             Log.info(
                 "rollout.release",
                 ["service": service, "rollout": rollout, "wave": wave, "count": targets.count, "servers": Self.serverList(targets)])
@@ -608,12 +612,14 @@ public actor Reconciler {
         }
     }
 
-    /// Serves `bundle` to `server` for `service` (what its next blocking query answers).
-    func publish(service: String, server: String, bundle id: String) {
+    /// Serves `bundle` to `server` for `service` (what its next blocking query answers), saying it is
+    /// from `revision` (the releasing rollout's), or else from `revision(service:server:bundle:)`.
+    func publish(service: String, server: String, bundle id: String, revision: String? = nil) {
         if let entry = bundles[id] {
+            let from = revision ?? self.revision(service: service, server: server, bundle: id) ?? entry.revision
             board.set(
                 server: server, service: service,
-                to: AgentProtocol.DesiredService(service: service, revision: entry.revision, bundle: entry.bundle))
+                to: AgentProtocol.DesiredService(service: service, revision: from, bundle: entry.bundle))
         } else if id == TideCore.Bundle.empty(service: service).id {
             board.set(
                 server: server, service: service,
@@ -622,6 +628,19 @@ public actor Reconciler {
         } else {
             Log.error("bundle.unknown", ["service": service, "server": server, "bundle": id])
         }
+    }
+
+    /// The revision a server holding `bundle` of `service` is at: the current rollout's when it placed
+    /// that bundle there, else the last good revision when the bundle is the last good one. Bundles are
+    /// shared by content, so the commit that first built a bundle is not the answer: after Tide reverts
+    /// a bad commit, the servers hold the old bytes again but are at the revert commit.
+    func revision(service: String, server: String, bundle id: String) -> String? {
+        guard let state = engine.services[service] else { return nil }
+        if let r = state.current, r.member(server)?.bundle == id, !(r.state == .aborted || r.state == .reverted) {
+            return r.revision
+        }
+        if state.lastGood[server] == id { return state.lastGoodRevision }
+        return nil
     }
 
     func publishAllTargets() {

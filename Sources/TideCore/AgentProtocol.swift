@@ -8,11 +8,17 @@ public enum AgentProtocol {
         /// Every service this server should run, by name, sorted. A service absent here must
         /// have its managed files removed; a present service with an empty bundle likewise.
         public var services: [DesiredService]
+        /// Report every service's phase again at least this far apart (seconds), when longer than the
+        /// agent's own `--heartbeat`: the controller spaces re-reports out as the fleet grows, so that
+        /// 10,000 agents repeating what it already knows cost it little. Phase changes are still sent
+        /// at once. Absent from older controllers.
+        public var heartbeatSeconds: Int?
 
-        public init(index: UInt64, server: String, services: [DesiredService]) {
+        public init(index: UInt64, server: String, services: [DesiredService], heartbeatSeconds: Int? = nil) {
             self.index = index
             self.server = server
             self.services = services
+            self.heartbeatSeconds = heartbeatSeconds
         }
     }
 

@@ -5,9 +5,16 @@ import TideLog
 
 /// An HTTP/1.1 server on libmicrohttpd that runs an async Swift handler per request.
 ///
-/// libmicrohttpd's single internal polling thread (epoll) owns the sockets. Each complete request is
-/// suspended (`MHD_suspend_connection`), handled in a Swift `Task`, and resumed when its response is
-/// ready, so a handler that waits (a long poll) holds no thread: thousands can wait at once.
+/// libmicrohttpd's internal polling threads (epoll; `options.threads` of them, each owning its share
+/// of the connections) own the sockets. Each complete request is suspended (`MHD_suspend_connection`),
+/// handled in a Swift `Task`, and resumed when its response is ready, so a handler that waits (a long
+/// poll) holds no thread: thousands can wait at once.
+///
+/// Why several polling threads on a small machine: libmicrohttpd walks a thread's whole list of
+/// suspended connections whenever any of them is resumed. With 10,000 agents holding long polls on
+/// one thread, every report answered cost a walk of 10,000 connections, and that walk was over half
+/// of the thread's time (perf, docs/scale.md); with 8 threads each walk is an eighth as long and only
+/// the thread that owns the resumed connection walks.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
@@ -28,11 +35,11 @@ public final class HTTPServer: Sendable {
             throw HTTPServerError("cannot listen on \(options.host):\(options.port): \(String(cString: strerror(errno)))")
         }
         let context = ServerContext(handler: handler, maxBodyBytes: options.maxBodyBytes)
-        let flags = tide_mhd_flag_internal_thread() | tide_mhd_flag_epoll() | tide_mhd_flag_suspend()
+        let flags = tide_mhd_flag_internal_thread() | tide_mhd_flag_epoll() | tide_mhd_flag_suspend() | tide_mhd_flag_itc()
         let cls = Unmanaged.passUnretained(context).toOpaque()
         let started = tide_mhd_start(
             flags, fd, UInt32(options.connectionLimit), UInt32(options.idleTimeoutSeconds),
-            options.maxHeaderBytes, accessHandler, cls, requestCompleted, cls,
+            options.maxHeaderBytes, UInt32(max(1, options.threads)), accessHandler, cls, requestCompleted, cls,
             options.tlsKeyPEM, options.tlsCertificatePEM)
         guard let started else {
             close(fd)

@@ -13,13 +13,16 @@ public struct HTTPServerOptions: Sendable {
     public var connectionLimit: Int
     /// A connection idle this long (not counting time suspended in a handler) is closed.
     public var idleTimeoutSeconds: Int
+    /// libmicrohttpd polling threads (MHD_OPTION_THREAD_POOL_SIZE); 1 is a single internal thread.
+    /// Connections are shared out among them, and so is `connectionLimit`.
+    public var threads: Int
     /// PEM certificate and key text: with both, the server speaks HTTPS only.
     public var tlsCertificatePEM: String?
     public var tlsKeyPEM: String?
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 0, maxBodyBytes: Int = 1 << 20, maxHeaderBytes: Int = 64 << 10,
-        connectionLimit: Int = 16_384, idleTimeoutSeconds: Int = 120, tlsCertificatePEM: String? = nil,
+        connectionLimit: Int = 16_384, idleTimeoutSeconds: Int = 120, threads: Int = 1, tlsCertificatePEM: String? = nil,
         tlsKeyPEM: String? = nil
     ) {
         self.host = host
@@ -28,6 +31,7 @@ public struct HTTPServerOptions: Sendable {
         self.maxHeaderBytes = maxHeaderBytes
         self.connectionLimit = connectionLimit
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.threads = threads
         self.tlsCertificatePEM = tlsCertificatePEM
         self.tlsKeyPEM = tlsKeyPEM
     }

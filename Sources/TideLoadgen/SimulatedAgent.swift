@@ -30,6 +30,8 @@ final class SimulatedAgent {
     private var pollAttempt = 0
     private var stopped = false
     private var started = false
+    /// The controller's `heartbeatSeconds` (0: none asked); the heartbeat is the longer of it and ours.
+    private var askedHeartbeat = 0.0
 
     init(name: String, number: Int, context: SimulationContext) {
         self.name = name
@@ -60,21 +62,28 @@ final class SimulatedAgent {
     private func sendPoll() {
         guard !stopped else { return }
         context.recorder.waiting(1)
-        poll.send(context.pollRequest(path, index: index), timeout: context.pollTimeout) { [weak self] result in
+        poll.send(context.pollRequest(path, index: index, holding: answered), timeout: context.pollTimeout) { [weak self] result in
             guard let self else { return }
             self.context.recorder.waiting(-1)
             guard !self.stopped else { return }
             switch result {
             case .success(let reply):
                 self.context.recorder.response(status: reply.status)
+                if reply.status == 304, self.answered {
+                    // Nothing changed during the wait.
+                    self.pollAttempt = 0
+                    self.sendPoll()
+                    return
+                }
                 guard reply.status == 200 else {
                     self.context.recorder.problem("GET desired: \(ProblemText.describe(reply))")
                     self.retryPoll()
                     return
                 }
                 do {
-                    let (newIndex, services) = try self.context.desired.decode(reply.body, server: self.name)
+                    let (newIndex, services, heartbeat) = try self.context.desired.decode(reply.body, server: self.name)
                     self.pollAttempt = 0
+                    self.askedHeartbeat = Double(heartbeat ?? 0)
                     if !self.answered || newIndex != self.index {
                         if !self.answered { self.context.recorder.agentAnswered() }
                         self.answered = true
@@ -247,7 +256,8 @@ final class SimulatedAgent {
         }
         if reports.count > 1000 { reports.removeFirst(reports.count - 1000) }
         flushReports()
-        context.loop.schedule(after: context.heartbeat * Double.random(in: 0.8...1.2)) { [weak self] in self?.beat() }
+        let every = max(context.heartbeat, askedHeartbeat)
+        context.loop.schedule(after: every * Double.random(in: 0.8...1.2)) { [weak self] in self?.beat() }
     }
 
     private func flushReports() {

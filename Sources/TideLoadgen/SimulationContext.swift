@@ -48,8 +48,11 @@ final class SimulationContext {
         ) { id in Array("GET /v1/blobs/\(id) HTTP/1.1\r\n\(host)\(authorization)\r\n".utf8) }
     }
 
-    func pollRequest(_ path: String, index: UInt64) -> [UInt8] {
-        Array("GET /v1/agents/\(path)/desired?index=\(index)&wait=\(waitText) HTTP/1.1\r\n\(host)\(authorization)\r\n".utf8)
+    /// The long poll; `holding` (the agent has the state at `index`) asks for 304 when nothing changes.
+    func pollRequest(_ path: String, index: UInt64, holding: Bool) -> [UInt8] {
+        let condition = holding ? "If-None-Match: \"\(index)\"\r\n" : ""
+        return Array(
+            "GET /v1/agents/\(path)/desired?index=\(index)&wait=\(waitText) HTTP/1.1\r\n\(host)\(authorization)\(condition)\r\n".utf8)
     }
 
     func reportRequest(_ path: String, body: [UInt8]) -> [UInt8] {

@@ -166,6 +166,30 @@ struct APIFixture {
         #expect(f.backend.state.withLock { $0.desiredCalls.last?.wait } == .seconds(300))
     }
 
+    @Test func aWaitThatEndsWithNothingNewIsNotModifiedForAnAgentHoldingTheState() async throws {
+        let f = try APIFixture()
+        defer { Task { await f.server.stop() } }
+        let t = APIFixture.agentToken
+        let first = try await f.get("/v1/agents/web-01/desired?index=0&wait=0s", token: t)
+        #expect(first.status == 200)
+        #expect(first.headers["etag"] == "\"1\"")
+        let held = try await f.get("/v1/agents/web-01/desired?index=1&wait=0s", token: t, headers: ["If-None-Match": "\"1\""])
+        #expect(held.status == 304, "the agent holds index 1 and nothing changed")
+        #expect(held.body.isEmpty)
+        #expect(held.headers["etag"] == "\"1\"")
+        // Without the header (an older agent), or holding another index: the whole state.
+        let plain = try await f.get("/v1/agents/web-01/desired?index=1&wait=0s", token: t)
+        #expect(plain.status == 200)
+        #expect(try plain.decode(AgentProtocol.DesiredState.self).index == 1)
+        let other = try await f.get("/v1/agents/web-01/desired?index=1&wait=0s", token: t, headers: ["If-None-Match": "\"7\""])
+        #expect(other.status == 200)
+        // A change during the wait is answered with the new state even when the agent sent its index.
+        f.backend.bump()
+        let moved = try await f.get("/v1/agents/web-01/desired?index=1&wait=5s", token: t, headers: ["If-None-Match": "\"1\""])
+        #expect(moved.status == 200)
+        #expect(try moved.decode(AgentProtocol.DesiredState.self).index == 2)
+    }
+
     @Test func blobsAreCacheableAndChecked() async throws {
         let f = try APIFixture()
         defer { Task { await f.server.stop() } }

@@ -59,4 +59,38 @@ import TideCore
         #expect(board.current(server: "s").services.isEmpty)
         #expect(board.current(server: "s").index == 3)
     }
+
+    @Test func waitsEndTogetherOnTheSweepAfterTheirTime() async throws {
+        // Hour-long waits: only the sweeps this test calls with a later clock can end them.
+        let board = DesiredStateBoard(startIndex: 10, sweepInterval: .milliseconds(100))
+        let start = ContinuousClock.now
+        board.set(server: "srv-1", service: "web", to: desired("web", "a"))
+        let answers = Task {
+            await withTaskGroup(of: UInt64.self) { group in
+                for _ in 0..<100 { group.addTask { await board.wait(server: "srv-1", after: 11, wait: .seconds(3600)).index } }
+                var all: [UInt64] = []
+                for await index in group { all.append(index) }
+                return all
+            }
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while board.openQueries < 100, clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(board.openQueries == 100)
+        board.sweep(now: start + .seconds(1800))
+        #expect(board.openQueries == 100, "half the wait gone: nobody answered")
+        board.sweep(now: start + .seconds(3600) + .milliseconds(250))
+        #expect(board.openQueries == 0, "every wait ended on the first sweep after its time")
+        #expect(await answers.value == Array(repeating: 11, count: 100))
+        #expect(board.waitingServers().isEmpty)
+    }
+
+    @Test func askedHeartbeatGrowsWithTheFleet() {
+        let board = DesiredStateBoard(startIndex: 1)
+        #expect(board.current(server: "s").heartbeatSeconds == nil)
+        board.setHeartbeat(forServers: 36)
+        #expect(board.current(server: "s").heartbeatSeconds == 30)
+        board.setHeartbeat(forServers: 10_000)
+        #expect(board.current(server: "s").heartbeatSeconds == 200)
+    }
 }

@@ -30,8 +30,35 @@ import TideCore
             #expect(try JSONDecoder().decode(AgentProtocol.DesiredState.self, from: Data(body)) == state)
             if server == "web-01" { #expect(body == Array(try reference.encode(state))) }
         }
-        // The second answer came from the cache: two bundles, encoded once each.
+        // The second answer came from the cache: two bundles, encoded once each, and web's 3 files.
         #expect(encoder.cached.bundles == 2)
+        #expect(encoder.cached.files == 3)
+        // With the controller's asked heartbeat (first key when sorted), still what JSONEncoder writes.
+        var paced = Self.state()
+        paced.heartbeatSeconds = 200
+        let body = try encoder.encode(paced)
+        #expect(body == Array(try reference.encode(paced)))
+        #expect(try JSONDecoder().decode(AgentProtocol.DesiredState.self, from: Data(body)) == paced)
+    }
+
+    @Test func bundlesOutsideTheCacheShareTheirFilesFragments() throws {
+        // No room for whole bundles: 50 per-server bundles, 20 shared files and one own file each.
+        let encoder = DesiredStateEncoder(limit: 0)
+        let reference = JSONEncoder()
+        reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let shared = (0..<20).map {
+            BundleFile(target: "/etc/app/shared-\($0).conf", mode: 0o644, blob: String(repeating: "c", count: 64), size: 300)
+        }
+        for i in 0..<50 {
+            let own = BundleFile(target: "/etc/app/host.conf", mode: 0o600, group: "app", blob: String(format: "%064x", i), size: 20)
+            let bundle = TideCore.Bundle(service: "app", files: shared + [own], reload: nil, health: nil)
+            let state = AgentProtocol.DesiredState(
+                index: UInt64(i), server: "srv-\(i)",
+                services: [AgentProtocol.DesiredService(service: "app", revision: "r", bundle: bundle)])
+            #expect(try encoder.encode(state) == Array(try reference.encode(state)))
+        }
+        #expect(encoder.cached.bundles == 0)
+        #expect(encoder.cached.files == 20 + 50, "each distinct file encoded once")
     }
 
     @Test func aFullCacheTakesNoMoreAndStillAnswersRight() throws {

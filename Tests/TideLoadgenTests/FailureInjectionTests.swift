@@ -74,10 +74,57 @@ import TideTestSupport
     @Test func desiredBodiesSplitIntoIndexAndSharedRest() {
         let body = Array(#"{"index":42,"server":"web-1","services":[]}"#.utf8)
         let split = DesiredCache.split(body, server: "web-1")
-        #expect(split?.0 == 42)
-        #expect(split.map { String(decoding: $0.1, as: UTF8.self) } == #","services":[]}"#)
+        #expect(split?.0 == nil)
+        #expect(split?.1 == 42)
+        #expect(split.map { String(decoding: $0.2, as: UTF8.self) } == #","services":[]}"#)
         #expect(DesiredCache.split(body, server: "web-10") == nil, "another server's body is not taken for this one")
         #expect(DesiredCache.split(Array(#"{"server":"web-1","index":1}"#.utf8), server: "web-1") == nil)
+        // The controller's asked heartbeat comes first (sorted keys) and is read, not part of the key.
+        let withHeartbeat = Array(#"{"heartbeatSeconds":200,"index":7,"server":"web-1","services":[]}"#.utf8)
+        let second = DesiredCache.split(withHeartbeat, server: "web-1")
+        #expect(second?.0 == 200)
+        #expect(second?.1 == 7)
+        #expect(second.map { String(decoding: $0.2, as: UTF8.self) } == #","services":[]}"#)
+        #expect(DesiredCache.split(Array(#"{"heartbeatSeconds":x,"index":7,"server":"web-1"}"#.utf8), server: "web-1") == nil)
+    }
+
+    @Test func desiredBodiesAreScannedAndEachBundleDecodedOnce() throws {
+        let files = (0..<5).map { BundleFile(target: "/etc/app/part-\($0).conf", mode: 0o644, blob: String(repeating: "a", count: 64), size: 9) }
+        // A reload that looks like an id key and has escapes must not confuse the scan.
+        let app = TideCore.Bundle(
+            service: "app", files: files, reload: #"echo "\"id\":\"x\"" \\ done"#, health: HealthCheck(probe: .command("true")))
+        func state(_ server: String, own: Int) -> AgentProtocol.DesiredState {
+            let host = TideCore.Bundle(
+                service: "base", files: files + [BundleFile(target: "/etc/host", mode: 0o600, blob: String(format: "%064x", own), size: 3)],
+                reload: nil, health: nil)
+            return AgentProtocol.DesiredState(
+                index: UInt64(own), server: server,
+                services: [
+                    AgentProtocol.DesiredService(service: "app", revision: "r1", bundle: app),
+                    AgentProtocol.DesiredService(service: "base", revision: "r2", bundle: host),
+                    AgentProtocol.DesiredService(service: "gone", revision: "r3", bundle: .empty(service: "gone")),
+                ], heartbeatSeconds: own == 1 ? 200 : nil)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let recorder = StatsRecorder(agents: 3, sink: { _ in })
+        let cache = DesiredCache(recorder: recorder)
+        for (n, server) in ["web-1", "web-2", "web-3"].enumerated() {
+            let want = state(server, own: n + 1)
+            let got = try cache.decode(Array(try encoder.encode(want)), server: server)
+            #expect(got.index == want.index)
+            #expect(got.services == want.services)
+            #expect(got.heartbeatSeconds == want.heartbeatSeconds)
+        }
+        #expect(cache.cachedBundles == 2 + 3, "app and the empty bundle once, one base bundle per server")
+        // The same bundles again: no decode at all.
+        let before = recorder.snapshot().desiredDecoded
+        _ = try cache.decode(Array(try encoder.encode(state("web-1", own: 1))), server: "web-1")
+        #expect(recorder.snapshot().desiredDecoded == before)
+        // Another shape (keys not sorted): decoded in full, still right.
+        let odd = Array(#"{"server":"web-9","index":5,"services":[]}"#.utf8)
+        #expect(try cache.decode(odd, server: "web-9").index == 5)
+        #expect(throws: LoadgenError.self) { try cache.decode(odd, server: "web-8") }
     }
 }
 
