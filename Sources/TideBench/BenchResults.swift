@@ -43,15 +43,15 @@ struct BenchResults: Codable {
         print(String(format: "fleet: %@%@: %.3f %@%@", servers.map { "N=\($0) " } ?? "", label, value, unit, target))
     }
 
-    /// Writes `<directory>/<day>.md` and `.json`; returns the markdown path.
-    func write(to directory: String) throws -> String {
+    /// Writes `<directory>/<day><suffix>.md` and `.json`; returns the markdown path.
+    func write(to directory: String, suffix: String = "") throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let day = String(date.prefix(10))
+        let day = String(date.prefix(10)) + suffix
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(self).write(to: URL(fileURLWithPath: "\(directory)/\(day).json"))
         var md = "# Fleet benchmark, \(date)\n\nCommit \(commit); \(machine).\n\n"
-        md += "Re-run: `make bench ARGS=fleet` (all sizes) or `make bench ARGS=\"fleet --servers 1000\"`.\n\n"
+        md += "Re-run: `make bench ARGS=fleet` (both sizes) or `TIDE_BENCH_SERVERS=1000 make bench ARGS=fleet` (one size, written to <date>-n1000.md).\n\n"
         md += "| N | figure | value | target | |\n| ---: | --- | ---: | ---: | --- |\n"
         for f in figures {
             let target = f.atMost.map { String(format: "≤ %g %@", $0, f.unit) } ?? ""

@@ -14,7 +14,8 @@ enum EngineBench {
 
     /// One whole rollout: every server polls, the revision arrives, each released server reports healthy,
     /// ticks end the bakes. Counts events handled and server targets decided.
-    static func engineRate(servers count: Int) throws {
+    @discardableResult
+    static func engineRate(servers count: Int) throws -> (eventsPerSecond: Double, releasesPerSecond: Double) {
         let servers = (0..<count).map { "server-\($0)" }
         let policy = RolloutPolicy(waves: [.count(1), .percent(10), .percent(50), .percent(100)], bake: .seconds(60))
         var engine = RolloutEngine()
@@ -57,6 +58,7 @@ enum EngineBench {
             String(
                 format: "engine: rollout over %d servers (%@): %d events in %.3f s = %.0f events/s, %d decisions, %.0f server releases/s",
                 count, state, events, s, Double(events) / s, decisions, Double(targets) / s))
+        return (Double(events) / s, Double(targets) / s)
     }
 
     /// Agent reports recorded one transaction each (event + observation + rollout row), as the controller does.

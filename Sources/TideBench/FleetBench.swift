@@ -4,7 +4,8 @@ import TideLoadgen
 /// The fleet section of `make bench`: one real `tide controller` against N simulated agents
 /// (`FleetSimulator`, one process, real HTTP on 127.0.0.1) on the generated repo (`FleetRepo`: 3
 /// regions, 9 zones, 50 services, 5,000 files), for N = 1,000 and 10,000 (TIDE_BENCH_SERVERS overrides,
-/// e.g. `TIDE_BENCH_SERVERS=2000`). Writes bench/results/<date>.md and .json.
+/// e.g. `TIDE_BENCH_SERVERS=2000`). Writes bench/results/<date>.md and .json (<date>-n2000.md when
+/// overridden).
 enum FleetBench {
     static let marker = "TIDE-BENCH-BROKEN"
     static let rerun = "make bench ARGS=fleet"
@@ -19,6 +20,10 @@ enum FleetBench {
         (policy: waves 1, 1%, 10%, 100%, no bake).
         - **plan time**: `tide_plan_duration_seconds` (sum of the increase over the commit): reading the config at \
         the new head, bundles, and waves.
+        - **plan steps** (notes): the controller's `plan.done` log line for the commit: `diff` (which commits \
+        touch which services), `load` (config at the head, bundles), `index` (bundles servable by id), \
+        `placements` (each changed service's servers, waves), `engine` (rollout engine, store, first releases), \
+        `finish` (processed mark, pruning, metrics).
         - **detect-and-diff ratio**: the controller's fetch + plan for the commit against `git fetch` + \
         `git diff-tree` from the command line into a bare clone of the same remote.
         - **reports/s**: service reports the simulator sent during the 10,000-server rollout divided by its \
@@ -26,19 +31,24 @@ enum FleetBench {
         - **full revert**: a commit that breaks `base` on every server and sets its waves to 100% (so every \
         server holds the bad bundle); from the first `unhealthy` report to every server `healthy` on the revision \
         of Tide's own revert commit.
+        - **engine events/decisions per second**: `RolloutEngine` alone in the bench process, one whole rollout \
+        over N servers (every server heard, the revision, healthy reports, ticks); a server release is one \
+        server's new target in a release decision (one decision releases a whole wave).
         - **peak RSS**: VmHWM of the controller at the end of the run; CPU during the rollout: CPU seconds used \
         from the push to the last healthy report.
         """
 
     static func run() async throws {
-        let sizes = (ProcessInfo.processInfo.environment["TIDE_BENCH_SERVERS"] ?? "1000,10000")
-            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let chosen = ProcessInfo.processInfo.environment["TIDE_BENCH_SERVERS"]
+        let sizes = (chosen ?? "1000,10000").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty else { throw BenchFailure("TIDE_BENCH_SERVERS=\(chosen ?? ""): expected sizes like 1000,10000") }
         var results = BenchResults()
         print("fleet: \(results.machine)")
         for n in sizes {
             try await measure(servers: n, into: &results)
         }
-        let path = try results.write(to: "bench/results")
+        // Other sizes than the default go beside the day's file, not over it: <date>-n2000.md.
+        let path = try results.write(to: "bench/results", suffix: chosen == nil ? "" : "-n" + sizes.map(String.init).joined(separator: "-"))
         print("fleet: results written to \(path) and .json")
     }
 
@@ -97,6 +107,7 @@ enum FleetBench {
         let smallPlan = delta("tide_plan_duration_seconds_sum", plan0, plan1)
         results.add("plan_small", servers: n, "plan time, commit touching one service", smallPlan * 1000, "ms",
             atMost: n >= 10_000 ? 200 : nil, rerun: rerun)
+        if let steps = fleet.planSteps(of: small) { results.notes.append("N=\(n): plan of the one-service commit, by step: \(steps)") }
         let fetchSmall = delta("tide_git_fetch_duration_seconds_sum", plan0, plan1)
         let cliStarted = clock.now
         let old = try BenchChild.run("/usr/bin/git", ["--git-dir", cli, "rev-parse", "main"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -134,6 +145,7 @@ enum FleetBench {
         let rollout = seconds(pushed.duration(to: done))
         results.add("service_applied", servers: n, "push → all \(n) servers healthy (base, no bake)", rollout, "s",
             atMost: n >= 10_000 ? 30 : nil, rerun: rerun)
+        if let steps = fleet.planSteps(of: change) { results.notes.append("N=\(n): plan of the every-server commit, by step: \(steps)") }
         results.add("plan_all", servers: n, "plan time, commit touching every server", delta("tide_plan_duration_seconds_sum", plan0, plan1) * 1000, "ms",
             atMost: n >= 10_000 ? 200 : nil, rerun: rerun)
         if let before, let after {
@@ -145,6 +157,11 @@ enum FleetBench {
         if batches > 0 {
             results.add("batch_size", servers: n, "events per store transaction (mean)", delta("tide_event_batch_size_sum", plan0, plan1) / batches, "", rerun: rerun)
         }
+        // The engine alone, in this process, over a rollout of the same size (the controller's
+        // engine does the same work, between the HTTP and store work measured above).
+        let engine = try EngineBench.engineRate(servers: n)
+        results.add("engine_events", servers: n, "rollout engine: events handled per second (in process)", engine.eventsPerSecond, "/s", rerun: "make bench ARGS=engine")
+        results.add("engine_releases", servers: n, "rollout engine: server releases decided per second (in process)", engine.releasesPerSecond, "/s", rerun: "make bench ARGS=engine")
         if let p99 = stats1.reportLatencyP99Ms {
             results.add("report_p99", servers: n, "report POST latency p99 (whole run)", p99, "ms", rerun: rerun)
         }

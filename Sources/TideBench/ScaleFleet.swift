@@ -165,6 +165,22 @@ final class ScaleFleet {
             print("fleet: kept \(dir) (controller log: \(dir)/controller.log)")
         }
     }
+
+    /// The controller's `plan.done` line for `revision` as "612.1 ms: diff 2.6, load 44.4, …" (ms per step).
+    func planSteps(of revision: String) -> String? {
+        guard let log = try? String(contentsOfFile: dir + "/controller.log", encoding: .utf8),
+            let line = log.split(separator: "\n").last(where: { $0.contains("event=plan.done") && $0.contains(revision) })
+        else { return nil }
+        var total = "?"
+        var steps: [String] = []
+        for pair in line.split(separator: " ") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2 else { continue }
+            if kv[0] == "ms" { total = String(kv[1]) }
+            if kv[0].hasSuffix("_ms") { steps.append("\(kv[0].dropLast(3)) \(kv[1])") }
+        }
+        return "\(total) ms: " + steps.joined(separator: ", ")
+    }
 }
 
 /// CPU time and memory of a process, from /proc.
@@ -192,4 +208,5 @@ struct ProcessUsage {
         residentMB = kB("VmRSS") / 1024
         peakResidentMB = kB("VmHWM") / 1024
     }
+
 }

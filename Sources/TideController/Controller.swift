@@ -10,12 +10,18 @@ import TideStore
 /// the fetcher (poll + on demand), the reconciler's clock, the HTTP API, the notifier and the watchdog.
 /// SIGTERM and SIGINT stop them in order: stop taking requests, let the event in progress finish, exit.
 public enum Controller {
+    /// The engine is snapshotted every this many recorded events, at most once per `snapshotMinInterval`.
+    static let snapshotEvery = 500
+    static let snapshotMinInterval: Duration = .seconds(60)
+
     /// Runs until SIGTERM or SIGINT; returns the exit status.
     public static func run(_ options: ControllerOptions) async throws -> Int32 {
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        // Snapshots of a 10,000-server engine take a while to encode: at most one a minute, and replay
-        // of the events since covers the rest (plus one at every clean stop).
-        let store = try StateStore(directory: options.stateDirectory, snapshotEvery: 500, snapshotMinInterval: .seconds(60))
+        // Snapshots of a 10,000-server engine take a while to encode: at most one a minute, encoded off
+        // the reconciler's thread, and replay of the events since covers the rest (plus one at every clean stop).
+        let store = try StateStore(
+            directory: options.stateDirectory, snapshotEvery: Self.snapshotEvery, snapshotMinInterval: Self.snapshotMinInterval,
+            backgroundSnapshots: true)
         let remote = GitRemote(
             url: options.repo, tokenFile: options.httpsTokenFile, sshKeyFile: options.sshKeyFile,
             knownHostsFile: options.knownHostsFile)

@@ -62,7 +62,8 @@ extension ControllerAPI {
             return HTTPResponse(status: 304, headers: [("ETag", etag)])
         }
         return HTTPResponse(
-            status: 200, headers: [("Content-Type", "application/json"), ("ETag", etag)], body: try desiredEncoder.encode(state))
+            status: 200, headers: [("Content-Type", "application/json"), ("ETag", etag)],
+            parts: try desiredEncoder.encodeParts(state))
     }
 
     /// `GET /v1/blobs/{id}`: content by SHA-256; immutable, so cacheable forever.

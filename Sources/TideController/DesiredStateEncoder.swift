@@ -31,8 +31,17 @@ public final class DesiredStateEncoder: Sendable {
 
     /// The JSON body of `state`: the same object `JSONEncoder` would give (keys sorted).
     public func encode(_ state: AgentProtocol.DesiredState) throws -> [UInt8] {
+        Array(try encodeParts(state).joined())
+    }
+
+    /// The JSON body of `state` in parts, joined in order: each bundle's JSON is the cached array itself
+    /// (shared, not copied), between the few bytes of this answer's own (index, server, revisions).
+    /// An answer in flight to each of 10,000 servers then holds about a kilobyte of its own, not 100 KB.
+    public func encodeParts(_ state: AgentProtocol.DesiredState) throws -> [[UInt8]] {
+        var parts: [[UInt8]] = []
+        parts.reserveCapacity(2 * state.services.count + 1)
         var out: [UInt8] = []
-        out.reserveCapacity(256 + state.services.count * 4096)
+        out.reserveCapacity(256)
         out.append(UInt8(ascii: "{"))
         if let heartbeat = state.heartbeatSeconds {
             out += Array(#""heartbeatSeconds":"#.utf8) + Array(String(heartbeat).utf8) + [UInt8(ascii: ",")]
@@ -44,15 +53,17 @@ public final class DesiredStateEncoder: Sendable {
         for (i, service) in state.services.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += Array(#"{"bundle":"#.utf8)
-            out += try fragment(service.bundle)
-            out += Array(#","revision":"#.utf8)
+            parts.append(out)
+            parts.append(try fragment(service.bundle))
+            out = Array(#","revision":"#.utf8)
             Self.appendString(service.revision, to: &out)
             out += Array(#","service":"#.utf8)
             Self.appendString(service.service, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out += Array("]}".utf8)
-        return out
+        parts.append(out)
+        return parts
     }
 
     /// The bundle's JSON, from the cache or written now. A full cache takes no more bundles (those

@@ -17,7 +17,8 @@ extension Reconciler {
         options.startupGrace = .zero
         let mirror = try GitMirror(path: stateDirectory + "/mirror.git", remote: GitRemote(url: repo), branch: branch)
         let reconciler = try Reconciler(
-            options: options, store: try StateStore(directory: stateDirectory), mirror: mirror, board: DesiredStateBoard(),
+            options: options, store: try StateStore(directory: stateDirectory, snapshotEvery: Controller.snapshotEvery, snapshotMinInterval: Controller.snapshotMinInterval,
+                backgroundSnapshots: true), mirror: mirror, board: DesiredStateBoard(),
             metrics: TideMetrics(), fetchTrigger: FetchTrigger())
         await reconciler.restore()
         return {

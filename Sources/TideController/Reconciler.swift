@@ -105,7 +105,8 @@ public actor Reconciler {
             if let r = service.lastGoodRevision { revisions.insert(r) }
             if let r = service.lastRevision { revisions.insert(r) }
             if let r = service.current { revisions.insert(r.revision) }
-            for r in service.history { revisions.insert(r.revision) }
+            // Not the history's: no server is sent an archived rollout's bundles (pruning drops them),
+            // and each revision loaded is a whole config read.
         }
         if let processedHead { revisions.insert(processedHead) }
         for revision in revisions.sorted() {
@@ -182,7 +183,20 @@ public actor Reconciler {
     func process(head newHead: String) async {
         let clock = ContinuousClock()
         let started = clock.now
-        defer { metrics.planDuration.observe(clock.now - started) }
+        // Where a head's time goes, in the `plan.done` line (ms per step): what `tide_plan_duration_seconds` sums.
+        var steps: [(String, ContinuousClock.Instant)] = []
+        func step(_ name: String) { steps.append((name, clock.now)) }
+        defer {
+            let total = clock.now - started
+            metrics.planDuration.observe(total)
+            var fields: [(String, Any)] = [("revision", newHead), ("ms", Self.milliseconds(total))]
+            var last = started
+            for (name, at) in steps {
+                fields.append((name + "_ms", Self.milliseconds(at - last)))
+                last = at
+            }
+            Log.write(.info, "plan.done", fields)
+        }
         let previous = processedHead
         let update: BranchUpdate
         do {
@@ -195,7 +209,9 @@ public actor Reconciler {
             }
             update = u
         }
+        step("diff")
         guard let loaded = load(revision: newHead) else { return }
+        step("load")
         guard let newConfig = loaded.configOrNil else {
             holdInvalid(revision: newHead, diagnostics: loaded.diagnostics, update: update)
             await markProcessed(newHead)
@@ -206,6 +222,7 @@ public actor Reconciler {
         configureNotifier(newConfig.notify)
         inventory = Dictionary(newConfig.servers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         index(loaded.bundles, revision: newHead)
+        step("index")
 
         let services = Set(newConfig.services.keys).union(engine.services.keys).sorted()
         // Git work first (it awaits), then all engine events in one synchronous pass.
@@ -215,13 +232,20 @@ public actor Reconciler {
                 bundles: loaded.bundles, update: update) else { continue }
             revisions.append(revision)
         }
+        step("placements")
         for revision in revisions {
             try? store.recordRevisionSeen(service: revision.service, revision: revision.revision, at: Self.now())
             apply(.revision(revision, at: Self.now()), actor: actorName(for: update, service: revision.service))
         }
+        step("engine")
         await markProcessed(newHead)
         pruneBundles()
         updateMetrics()
+        step("finish")
+    }
+
+    static func milliseconds(_ d: Duration) -> String {
+        String(format: "%.1f", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
     }
 
     /// The engine's input for `service` at `head`, or nil when nothing it holds would change.

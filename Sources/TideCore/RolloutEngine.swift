@@ -54,7 +54,10 @@ public struct RolloutEngine: Hashable, Sendable, Codable {
     }
 
     /// How many finished rollouts per service the engine keeps for summaries (the store keeps them all).
-    public static let historyLimit = 10
+    /// Three: each archived rollout keeps every member (10,000 lines for a service on every server), and
+    /// the engine is held in memory and snapshotted whole; older rollouts are in the store's rollout rows
+    /// (counts, no per-server lines). docs/scale.md.
+    public static let historyLimit = 3
 
     public private(set) var services: [String: Service] = [:]
     /// Server → last time it was heard from (report or poll).

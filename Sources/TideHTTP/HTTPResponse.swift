@@ -6,12 +6,20 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// More body after `body`, sent part by part without being joined: parts shared by many answers
+    /// (a bundle's cached JSON in 10,000 blocking-query answers) are then held once, not once per
+    /// connection until its answer is sent.
+    public var parts: [[UInt8]]
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], parts: [[UInt8]] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.parts = parts
     }
+
+    /// The whole body, `body` then every part (joined: for tests and small answers).
+    public var joinedBody: [UInt8] { parts.isEmpty ? body : body + parts.joined() }
 
     /// A plain-text answer.
     public static func text(_ text: String, status: Int = 200) -> HTTPResponse {

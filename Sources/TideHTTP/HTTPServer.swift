@@ -242,16 +242,83 @@ private func tooLargeResponse(_ context: ServerContext, _ size: Int) -> HTTPResp
 }
 
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer, close: Bool) -> MHD_Result {
-    let mhdResponse = response.body.withUnsafeBytes { bytes in
-        MHD_create_response_from_buffer(
-            bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+    let made: OpaquePointer?
+    if response.parts.isEmpty {
+        made = response.body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(
+                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+        }
+    } else {
+        // Read part by part into the connection's write buffer: no joined copy of the body.
+        let reader = BodyReader([response.body] + response.parts)
+        let cls = Unmanaged.passRetained(reader).toOpaque()
+        made = MHD_create_response_from_callback(UInt64(reader.total), 32 << 10, bodyRead, cls, bodyReleased)
+        if made == nil { Unmanaged<BodyReader>.fromOpaque(cls).release() }
     }
-    guard let mhdResponse else { return MHD_Result.NO }
+    guard let mhdResponse = made else { return MHD_Result.NO }
     for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
     if close { MHD_add_response_header(mhdResponse, "Connection", "close") }
     let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
     MHD_destroy_response(mhdResponse)
     return result
+}
+
+/// A response body in parts, read by libmicrohttpd from `pos` on (in order, for one connection).
+/// Safe: used by one connection's thread at a time; the parts never change.
+private final class BodyReader: @unchecked Sendable {
+    let parts: [[UInt8]]
+    let total: Int
+    /// Where the last read ended: the part and the offset in it, and the body position there.
+    var part = 0
+    var offset = 0
+    var position = 0
+
+    init(_ parts: [[UInt8]]) {
+        self.parts = parts.filter { !$0.isEmpty }
+        total = self.parts.reduce(0) { $0 + $1.count }
+    }
+
+    /// Copies up to `max` bytes from body position `pos` into `buffer`; returns how many (-1 at the end).
+    func read(at pos: Int, into buffer: UnsafeMutableRawPointer, max: Int) -> Int {
+        if pos != position {  // not where the last read ended: find the part again
+            part = 0
+            offset = 0
+            position = 0
+            while part < parts.count, position + parts[part].count <= pos {
+                position += parts[part].count
+                part += 1
+            }
+            offset = pos - position
+            position = pos
+        }
+        var written = 0
+        while written < max, part < parts.count {
+            let n = parts[part].withUnsafeBytes { bytes -> Int in
+                let n = min(max - written, bytes.count - offset)
+                (buffer + written).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
+                return n
+            }
+            written += n
+            offset += n
+            if offset == parts[part].count {
+                part += 1
+                offset = 0
+            }
+        }
+        position += written
+        return written > 0 ? written : -1
+    }
+}
+
+private let bodyRead: MHD_ContentReaderCallback = { cls, pos, buffer, max in
+    guard let cls, let buffer else { return -1 }
+    let reader = Unmanaged<BodyReader>.fromOpaque(cls).takeUnretainedValue()
+    return reader.read(at: Int(pos), into: UnsafeMutableRawPointer(buffer), max: max)
+}
+
+private let bodyReleased: MHD_ContentReaderFreeCallback = { cls in
+    guard let cls else { return }
+    Unmanaged<BodyReader>.fromOpaque(cls).release()
 }
 
 private func connectionValue(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ key: String) -> String? {

@@ -34,8 +34,13 @@ public final class StateStore: @unchecked Sendable {
     /// Snapshots are at least this far apart (a 10,000-server engine takes a while to encode); replay
     /// of the events since covers the rest.
     public let snapshotMinInterval: Duration
+    /// Due snapshots are encoded on a background thread from a copy of the engine (the caller does not
+    /// wait for a 10,000-server engine's JSON) and written when ready; at most one is in flight.
+    public let backgroundSnapshots: Bool
     private var eventsSinceSnapshot: Int64 = 0
     private var lastSnapshotAt: TimeInterval = 0
+    private var snapshotInFlight = false
+    private let snapshotDone = DispatchGroup()
 
     /// The newest schema version this binary knows.
     public static var schemaVersion: Int { Schema.version }
@@ -43,9 +48,11 @@ public final class StateStore: @unchecked Sendable {
     /// Opens (creating if needed) the store in `directory`; refuses a directory another live process holds,
     /// and a database whose schema is newer than this binary knows.
     public init(
-        directory: String, durability: Durability = .full, snapshotEvery: Int = 500, snapshotMinInterval: Duration = .zero
+        directory: String, durability: Durability = .full, snapshotEvery: Int = 500, snapshotMinInterval: Duration = .zero,
+        backgroundSnapshots: Bool = false
     ) throws {
         self.snapshotMinInterval = snapshotMinInterval
+        self.backgroundSnapshots = backgroundSnapshots
         self.directory = directory
         self.durability = durability
         self.snapshotEvery = Int64(max(1, snapshotEvery))
@@ -237,10 +244,14 @@ public final class StateStore: @unchecked Sendable {
         }
         // `engine` is the state after the last event of a batch: only then may it be snapshotted as of `seq`.
         eventsSinceSnapshot += 1
-        if last, eventsSinceSnapshot >= snapshotEvery,
+        if last, eventsSinceSnapshot >= snapshotEvery, !snapshotInFlight,
             Date().timeIntervalSince1970 - lastSnapshotAt >= Double(snapshotMinInterval.milliseconds) / 1000
         {
-            try snapshotLocked(engine, seq: seq)
+            if backgroundSnapshots {
+                snapshotInBackground(engine, seq: seq)
+            } else {
+                try snapshotLocked(engine, seq: seq)
+            }
         }
         return stored
     }
@@ -335,9 +346,41 @@ public final class StateStore: @unchecked Sendable {
         ])
     }
 
+    /// Encodes `engine` (a copy: the caller goes on changing its own) off the caller's thread, then writes
+    /// it as of `seq` under the lock. Safe because the snapshot says which event it includes: events after
+    /// `seq` recorded meanwhile stay and are replayed on open; a snapshot never replaces a newer one.
+    private func snapshotInBackground(_ engine: RolloutEngine, seq: Int64) {
+        eventsSinceSnapshot = 0
+        lastSnapshotAt = Date().timeIntervalSince1970
+        snapshotInFlight = true
+        snapshotDone.enter()
+        DispatchQueue.global(qos: .utility).async { [self] in
+            defer { snapshotDone.leave() }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            // A failed snapshot costs nothing but a longer replay on the next open (the last one stays).
+            let json = (try? encoder.encode(engine)).map { String(decoding: $0, as: UTF8.self) }
+            try? locked {
+                defer { snapshotInFlight = false }
+                guard let json else { return }
+                try database.transaction { try writeSnapshotLocked(json, seq: seq) }
+            }
+        }
+    }
+
+    /// Waits until a background snapshot in flight is written (tests; a clean stop snapshots anyway).
+    public func waitForSnapshot() { snapshotDone.wait() }
+
     private func snapshotLocked(_ engine: RolloutEngine, seq: Int64) throws {
         eventsSinceSnapshot = 0
         lastSnapshotAt = Date().timeIntervalSince1970
+        try writeSnapshotLocked(try json(engine), seq: seq)
+    }
+
+    private func writeSnapshotLocked(_ json: String, seq: Int64) throws {
+        // A snapshot older than the one stored (a background one finishing after a clean stop's) is dropped.
+        let stored = try database.prepare("SELECT event_seq FROM snapshots WHERE id = 1").rows().first?.first?.int ?? -1
+        guard seq >= stored else { return }
         // Events before the snapshot are never replayed again. Heard times, reports and ticks that made
         // no decision are dropped (at 10,000 servers heard times alone are ~300 rows a second); events
         // with decisions stay, for the decisions' history. The snapshot's own event (the newest) always
@@ -353,7 +396,7 @@ public final class StateStore: @unchecked Sendable {
             INSERT INTO snapshots (id, event_seq, engine) VALUES (1, ?1, ?2)
             ON CONFLICT (id) DO UPDATE SET event_seq = ?1, engine = ?2
             """
-        ).run([.integer(seq), .text(try json(engine))])
+        ).run([.integer(seq), .text(json)])
     }
 
     /// Snapshots `engine` now (as of the last recorded event), e.g. before a clean shutdown.

@@ -16,6 +16,17 @@ import Testing
         #expect(line.dropLast().contains("\n") == false)
     }
 
+    @Test func timestampsAreWhatTheISO8601FormatterWrites() {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        // Leap day, year end, before 1970, milliseconds at both ends of their range.
+        for seconds in [0, 1_800_000_000.001, 1_709_164_800.999, 1_798_761_599.5, -86_400.25, 4_102_444_800, 1_735_689_600.042] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Log.timestamp(date) == formatter.string(from: date), "at \(seconds)")
+        }
+    }
+
     @Test func jsonLineParsesAndEscapes() throws {
         let line = Log.line(
             .error, "apply.failed", [("detail", "line1\nline2 \"q\" \u{1b}[31m"), ("missing", String?.none as Any)],

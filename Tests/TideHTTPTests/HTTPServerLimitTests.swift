@@ -159,3 +159,36 @@ final class ManagedCounter: Sendable {
     func add(_ n: Int) { total.withLock { $0 += n } }
     var value: Int { total.withLock { $0 } }
 }
+
+@Suite struct HTTPServerPartsTests {
+    /// A body in parts (shared buffers, read into a small connection buffer piece by piece) arrives
+    /// byte for byte, twice on one keep-alive connection, with the right Content-Length.
+    @Test func aBodyInPartsArrivesWhole() async throws {
+        let dir = try TempDirectory()
+        var seed: UInt64 = 42
+        func bytes(_ n: Int) -> [UInt8] {
+            (0..<n).map { _ in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: seed >> 33)
+            }
+        }
+        let head = Array("{\"start\":".utf8)
+        let parts = [bytes(70_000), [], bytes(1), bytes(200_003), Array("}".utf8)]
+        let expected = head + parts.joined()
+        let server = try HTTPServer(HTTPServerOptions(maxHeaderBytes: 16 << 10)) { _ in
+            HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")], body: head, parts: parts)
+        }
+        defer { Task { await server.stop() } }
+        let url = "http://127.0.0.1:\(server.port)/parts"
+        let out = try await offPool {
+            try Shell.check(
+                "curl -s -o \(dir("a")) -w '%{http_code} %{size_download} %{num_connects}\\n' \(url) -o \(dir("b")) -w '%{http_code} %{size_download} %{num_connects}\\n' \(url)")
+        }
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines == ["200 \(expected.count) 1", "200 \(expected.count) 0"], "second request on the same connection: \(out)")
+        for name in ["a", "b"] {
+            let got = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir(name))))
+            #expect(got == expected, "\(name): \(got.count) bytes, expected \(expected.count)")
+        }
+    }
+}

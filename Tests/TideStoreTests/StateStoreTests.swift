@@ -253,4 +253,29 @@ import Testing
         let reopened = try StateStore(directory: dir("state"), snapshotEvery: snapshotEvery)
         #expect(try reopened.loadEngine() == engine)
     }
+
+    /// As the controller runs it: due snapshots are encoded off the caller's thread while it records more.
+    @Test func backgroundSnapshotsRebuildTheSameEngine() throws {
+        let dir = try TempDirectory()
+        var engine = RolloutEngine()
+        do {
+            let store = try StateStore(directory: dir("state"), snapshotEvery: 2, backgroundSnapshots: true)
+            var d = Driver(engine: RolloutEngine(), store: store)
+            let servers = (0..<8).map { "s\($0)" }
+            for s in servers { try d.send(.heard(server: s, at: d.now)) }
+            try d.send(.revision(Self.revision("r1", bundle: "B1", servers: servers), at: d.now))
+            try d.healthy(servers)
+            d.now += 10_000
+            try d.send(.tick(at: d.now))
+            try d.send(.revision(Self.revision("r2", bundle: "B2", servers: servers), at: d.now))
+            try d.healthy(servers)
+            engine = d.engine
+            store.waitForSnapshot()
+        }
+        let db = Shell.quote(dir("state/tide.db"))
+        let seq = try Shell.check("sqlite3 \(db) 'SELECT event_seq FROM snapshots'").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(seq) ?? 0) > 1, "a snapshot was written in the background")
+        let reopened = try StateStore(directory: dir("state"))
+        #expect(try reopened.loadEngine() == engine)
+    }
 }
