@@ -24,16 +24,17 @@ public struct Bundle: Hashable, Sendable, Codable {
     public var id: String
     public var service: String
     /// Sorted by target.
-    public var files: [BundleFile]
+    public var files: FileList
     public var reload: String?
     public var health: HealthCheck?
 
     public init(service: String, files: [BundleFile], reload: String?, health: HealthCheck?) {
         self.service = service
-        self.files = files.sorted { $0.target < $1.target }
+        let sorted = files.sorted { $0.target < $1.target }
+        self.files = FileList(sorted)
         self.reload = reload
         self.health = health
-        self.id = Bundle.computeID(service: service, files: self.files, reload: reload, health: health)
+        self.id = Bundle.computeID(service: service, files: sorted, reload: reload, health: health)
     }
 
     /// The empty bundle: the service has no files on this server (it was removed, or never placed there).
@@ -42,7 +43,7 @@ public struct Bundle: Hashable, Sendable, Codable {
     public var isEmpty: Bool { files.isEmpty && reload == nil && health == nil }
 
     /// A bundle whose `files` are already sorted by target and whose id was computed from them.
-    init(service: String, sortedFiles: [BundleFile], reload: String?, health: HealthCheck?, id: String) {
+    init(service: String, sortedFiles: FileList, reload: String?, health: HealthCheck?, id: String) {
         self.service = service
         self.files = sortedFiles
         self.reload = reload
@@ -51,7 +52,7 @@ public struct Bundle: Hashable, Sendable, Codable {
     }
 
     /// A canonical text of the content, hashed; independent of JSON encoders and dictionary order.
-    static func computeID(service: String, files: [BundleFile], reload: String?, health: HealthCheck?) -> String {
+    static func computeID(service: String, files: some Sequence<BundleFile>, reload: String?, health: HealthCheck?) -> String {
         var hasher = SHA256()
         hasher.update(canonicalHeader(service: service))
         for f in files { hasher.update(canonicalLine(f)) }

@@ -12,6 +12,8 @@ extension FleetBundles {
         let sortedTemplate: [BundleFile]
         /// Index in `sortedTemplate` of each templated file, with its index in `templated`.
         let slots: [(slot: Int, file: Int)]
+        /// The slots alone (ascending): where each server's bundle has its own files.
+        let slotPositions: [Int]
         let firstTemplated: Int
         let prefix: SHA256
         let trailer: String
@@ -42,6 +44,7 @@ extension FleetBundles {
                 shared = Bundle(service: name, files: fixed.map(\.file), reload: spec.reload, health: spec.health)
                 sortedTemplate = []
                 slots = []
+                slotPositions = []
                 firstTemplated = 0
                 prefix = SHA256()
                 return
@@ -54,6 +57,7 @@ extension FleetBundles {
             layout += templated.enumerated().map { (file: $1.file.bundleFile(blob: "", size: 0), templated: Int?.some($0)) }
             layout.sort { $0.file.target < $1.file.target }
             slots = layout.indices.compactMap { i in layout[i].templated.map { (slot: i, file: $0) } }
+            slotPositions = slots.map(\.slot)
             firstTemplated = slots.first?.slot ?? layout.count
             var prefix = SHA256()
             prefix.update(Bundle.canonicalHeader(service: name))
@@ -70,7 +74,9 @@ extension FleetBundles {
         /// The bundle of `server`, its rendered blobs stored in `out` and counted as used by this service.
         mutating func bundle(for server: Server, into out: inout FleetBundles) -> Bundle {
             if let shared { return shared }
-            var files = sortedTemplate
+            // Every server's bundle shares `sortedTemplate`; its rendered files are its own.
+            var own: [BundleFile] = []
+            own.reserveCapacity(slots.count)
             var key: [String] = []
             key.reserveCapacity(slots.count)
             for (slot, index) in slots {
@@ -86,10 +92,13 @@ extension FleetBundles {
                 let id = SHA256.hex(bytes)
                 out.addBlob(bytes, id: id, service: name)
                 key.append(id)
-                files[slot].blob = id
-                files[slot].size = bytes.count
+                var rendered = sortedTemplate[slot]
+                rendered.blob = id
+                rendered.size = bytes.count
+                own.append(rendered)
             }
             if let bundle = renderings[key] { return bundle }
+            let files = FileList(base: sortedTemplate, slots: slotPositions, own: own)
             var hasher = prefix
             for i in firstTemplated..<files.count { hasher.update(Bundle.canonicalLine(files[i])) }
             hasher.update(trailer)

@@ -95,11 +95,12 @@ final class DesiredCache {
             files.removeAll(keepingCapacity: true)
         }
         var kept = bundle
-        kept.files = bundle.files.map { f in
-            if let same = files[f] { return same }
-            files[f] = f
-            return f
-        }
+        kept.files = FileList(
+            bundle.files.map { f in
+                if let same = files[f] { return same }
+                files[f] = f
+                return f
+            })
         bundles[bundle.id] = kept
         return kept
     }

@@ -88,6 +88,10 @@ import TideTestSupport
             for reconciler in [warm, cold] {
                 let named = await Set(reconciler.bundles.values.flatMap { $0.bundle.files.map(\.blob) })
                 #expect(await Set(reconciler.blobs.keys) == named, "step \(step)")
+                // Each blob's count is the number of indexed bundle files naming it.
+                var counted: [String: Int] = [:]
+                for entry in await reconciler.bundles.values { for f in entry.bundle.files { counted[f.blob, default: 0] += 1 } }
+                #expect(await reconciler.blobRefs == counted, "step \(step)")
             }
             // Every bundle the engine targets can be served, with every blob it names; some have files.
             let bundles = await warm.bundles

@@ -237,21 +237,25 @@ import Testing
         let dir = try TempDirectory()
         var engine = RolloutEngine()
         do {
-            let store = try StateStore(directory: dir("state"), snapshotEvery: snapshotEvery)
-            var d = Driver(engine: RolloutEngine(), store: store)
-            let servers = (0..<8).map { "s\($0)" }
-            for s in servers { try d.send(.heard(server: s, at: d.now)) }
-            try d.send(.revision(Self.revision("r1", bundle: "B1", servers: servers), at: d.now))
-            try d.healthy(servers)
-            d.now += 10_000
-            try d.send(.tick(at: d.now))
-            try d.send(.revision(Self.revision("r2", bundle: "B2", servers: servers), at: d.now))
-            try d.healthy(servers)
-            try d.send(.report(server: "s7", service: "web", bundle: "B1", phase: .failed, detail: nil, at: d.now))
-            engine = d.engine
+            engine = try Self.twoRollouts(try StateStore(directory: dir("state"), snapshotEvery: snapshotEvery))
         }
         let reopened = try StateStore(directory: dir("state"), snapshotEvery: snapshotEvery)
         #expect(try reopened.loadEngine() == engine)
+    }
+
+    /// Two rollouts over 8 servers and a failed report, recorded in `store`; the engine after them.
+    static func twoRollouts(_ store: StateStore) throws -> RolloutEngine {
+        var d = Driver(engine: RolloutEngine(), store: store)
+        let servers = (0..<8).map { "s\($0)" }
+        for s in servers { try d.send(.heard(server: s, at: d.now)) }
+        try d.send(.revision(Self.revision("r1", bundle: "B1", servers: servers), at: d.now))
+        try d.healthy(servers)
+        d.now += 10_000
+        try d.send(.tick(at: d.now))
+        try d.send(.revision(Self.revision("r2", bundle: "B2", servers: servers), at: d.now))
+        try d.healthy(servers)
+        try d.send(.report(server: "s7", service: "web", bundle: "B1", phase: .failed, detail: nil, at: d.now))
+        return d.engine
     }
 
     /// As the controller runs it: due snapshots are encoded off the caller's thread while it records more.
@@ -260,16 +264,7 @@ import Testing
         var engine = RolloutEngine()
         do {
             let store = try StateStore(directory: dir("state"), snapshotEvery: 2, backgroundSnapshots: true)
-            var d = Driver(engine: RolloutEngine(), store: store)
-            let servers = (0..<8).map { "s\($0)" }
-            for s in servers { try d.send(.heard(server: s, at: d.now)) }
-            try d.send(.revision(Self.revision("r1", bundle: "B1", servers: servers), at: d.now))
-            try d.healthy(servers)
-            d.now += 10_000
-            try d.send(.tick(at: d.now))
-            try d.send(.revision(Self.revision("r2", bundle: "B2", servers: servers), at: d.now))
-            try d.healthy(servers)
-            engine = d.engine
+            engine = try Self.twoRollouts(store)
             store.waitForSnapshot()
         }
         let db = Shell.quote(dir("state/tide.db"))
