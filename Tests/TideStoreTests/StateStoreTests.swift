@@ -258,6 +258,22 @@ import Testing
         return d.engine
     }
 
+    /// The snapshot put together service by service is byte for byte what JSONEncoder writes.
+    @Test func snapshotTextIsJSONEncodersWithSortedKeys() throws {
+        let dir = try TempDirectory()
+        var engine = try Self.twoRollouts(try StateStore(directory: dir("state")))
+        for name in ["api", "Zeta", "db-2", "db-10"] {
+            var other = Self.revision("r9", bundle: "B9", servers: ["s1", "s2"])
+            other.service = name
+            _ = engine.handle(.revision(other, at: 2_000_000))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let whole = String(decoding: try encoder.encode(engine), as: UTF8.self)
+        #expect(try StateStore.snapshotJSON(engine) == whole)
+        #expect(try JSONDecoder().decode(RolloutEngine.self, from: Data(StateStore.snapshotJSON(engine).utf8)) == engine)
+    }
+
     /// As the controller runs it: due snapshots are encoded off the caller's thread while it records more.
     @Test func backgroundSnapshotsRebuildTheSameEngine() throws {
         let dir = try TempDirectory()
