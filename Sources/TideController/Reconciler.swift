@@ -48,6 +48,8 @@ public actor Reconciler {
     var observed: [String: [String: Observed]] = [:]
     var lastRecordedHeard: [String: Int64] = [:]
     /// The branch head whose revisions were handed to the engine.
+    /// A `processHeadIfNew` pass is running.
+    var processingHead = false
     var processedHead: String?
     var head: String?
     var lastFetchAt: Int64?
@@ -167,6 +169,13 @@ public actor Reconciler {
 
     /// Hands the mirror's head to the engine when it differs from the last head handled.
     func processHeadIfNew() async {
+        // One pass at a time. The clock's loop and the fetcher both call this, and a pass awaits Git
+        // work: without the flag a second caller entered the actor meanwhile and planned the same head
+        // again (its rollout decided once, but the 10,000-placement revision written twice). A head
+        // that arrives during a pass is taken by the clock's next call.
+        guard !processingHead else { return }
+        processingHead = true
+        defer { processingHead = false }
         guard let head = try? await mirror.head(), head != processedHead else { return }
         guard !inStartupGrace else {
             // Agents are still reconnecting; releasing now would skip them all as offline. Learn the

@@ -59,6 +59,22 @@ import TideTestSupport
         return (reconciler, mirror)
     }
 
+    /// The clock's loop and the fetcher both ask for the new head at once: it is planned once.
+    @Test func aHeadAskedForTwiceAtOnceIsPlannedOnce() async throws {
+        let dir = try TempDirectory("reconciler-once")
+        let repo = try RepoBuilder.create(dir("repo"))
+        try repo.commit("Fleet", files: Self.fleet)
+        let (reconciler, mirror) = try Self.reconciler(dir, "state", repo: dir("repo"))
+        await reconciler.restore()
+        _ = try await mirror.fetch()
+        async let first: Void = reconciler.processHeadIfNew()
+        async let second: Void = reconciler.processHeadIfNew()
+        _ = await (first, second)
+        await reconciler.processHeadIfNew()  // nothing new: no plan
+        #expect(await reconciler.metrics.planDuration.count() == 1)
+        #expect(await reconciler.processedHead == (try await mirror.head()))
+    }
+
     @Test func reusedLoadsDecideAndServeLikeColdLoads() async throws {
         let dir = try TempDirectory("reconciler-reuse")
         let repo = try RepoBuilder.create(dir("repo"))
