@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "TideController",
             dependencies: [
-                "TideCore", "TideLog", "TideConfig", "TideGit", "TideStore", "TideHTTP", "CCrypto", "CSystemd",
+                "TideCore", "TideLog", "TideConfig", "TideGit", "TideStore", "TideHTTP", "CCrypto", "CSystemd", "CMalloc",
             ]),
         .executableTarget(
             name: "tide",
@@ -44,6 +44,7 @@ let package = Package(
 
         // tide-loadgen: N simulated agents on one epoll thread against a real controller (docs/loadgen.md).
         .systemLibrary(name: "CEpoll"),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "TideLoadgen", dependencies: ["TideCore", "TideLog", "CEpoll"]),
         .executableTarget(name: "tide-loadgen", dependencies: ["TideLoadgen", "TideLog"]),
 

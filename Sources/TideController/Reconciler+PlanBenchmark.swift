@@ -39,5 +39,6 @@ extension Reconciler {
     func forgetLoads() {
         configCache = ConfigLoadCache()
         lastBuilt = nil
+        lastIndexed = [:]
     }
 }

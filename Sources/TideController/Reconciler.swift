@@ -48,6 +48,9 @@ public actor Reconciler {
     var observed: [String: [String: Observed]] = [:]
     var lastRecordedHeard: [String: Int64] = [:]
     /// The branch head whose revisions were handed to the engine.
+    /// Each service's bundles as last indexed, and the services some of whose bundles were pruned since.
+    var lastIndexed: [String: [String: TideCore.Bundle]] = [:]
+    var prunedSince: Set<String> = []
     /// A `processHeadIfNew` pass is running.
     var processingHead = false
     var processedHead: String?
@@ -270,9 +273,15 @@ public actor Reconciler {
         // The servers a service selects are the keys of its bundles: compare those with the engine's
         // targets before looking at the inventory (most services of a commit do not change).
         let built = spec == nil ? [:] : bundles.bundles[name] ?? [:]
-        let targets = state?.targets ?? [:]
-        let changes = built.contains { targets[$0.key] != $0.value.id }
-            || targets.contains { built[$0.key] == nil && $0.value != emptyID }
+        // What each server will hold once the running rollout is done: its member's bundle, else its
+        // target. A head that changes none of that (a commit to another service) leaves the running
+        // rollout alone; comparing with the targets alone superseded it and restarted its waves.
+        var intended = state?.targets ?? [:]
+        if let r = state?.current, !r.state.isTerminal {
+            for m in r.members { intended[m.server] = m.bundle }
+        }
+        let changes = built.contains { intended[$0.key] != $0.value.id }
+            || intended.contains { built[$0.key] == nil && $0.value != emptyID }
         guard changes || state?.hold != nil else { return nil }
         let selected = spec.map { s in config.servers.filter { $0.matches(s.selector) } } ?? []
         var members = Dictionary(selected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -406,6 +415,11 @@ public actor Reconciler {
     /// Makes every bundle of a revision servable by id, with its blobs.
     func index(_ built: FleetBundles, revision: String) {
         for (service, perServer) in built.bundles {
+            // The same bundles as last time (one dictionary, shared by the reusing build: compared in
+            // O(1)), none of them pruned since: all indexed already.
+            if !prunedSince.contains(service), let last = lastIndexed[service], last == perServer { continue }
+            lastIndexed[service] = perServer
+            prunedSince.remove(service)
             let empty = TideCore.Bundle.empty(service: service)
             if bundles[empty.id] == nil { bundles[empty.id] = IndexedBundle(bundle: empty, revision: revision) }
             // A service's bundles mostly name the same blob at the same position (all but the templated
@@ -450,6 +464,7 @@ public actor Reconciler {
         // A blob goes with the last indexed bundle that names it (work in proportion to what is removed).
         for (id, entry) in removed {
             bundles[id] = nil
+            prunedSince.insert(entry.bundle.service)
             for file in entry.bundle.files {
                 let count = (blobRefs[file.blob] ?? 1) - 1
                 if count > 0 {

@@ -75,6 +75,39 @@ import TideTestSupport
         #expect(await reconciler.processedHead == (try await mirror.head()))
     }
 
+    /// A commit to another service leaves a running rollout as it is (not superseded, waves not restarted);
+    /// a commit to the service itself supersedes it.
+    @Test func aCommitToAnotherServiceLeavesARunningRolloutAlone() async throws {
+        let dir = try TempDirectory("reconciler-running")
+        let repo = try RepoBuilder.create(dir("repo"))
+        var files = Self.fleet
+        files["tide.yaml"] = "defaults:\n  rollout:\n    waves: [1, \"100%\"]\n    bake: 0s\n"
+        try repo.commit("Fleet", files: files)
+        let (reconciler, mirror) = try Self.reconciler(dir, "state", repo: dir("repo"))
+        await reconciler.restore()
+        for server in ["web-01", "web-02", "db-01"] { await reconciler.heard(server: server) }
+        _ = try await mirror.fetch()
+        await reconciler.processHeadIfNew()
+        try repo.commit("web: change", files: ["services/web/static.conf": "static, changed\n"])
+        _ = try await mirror.fetch()
+        await reconciler.processHeadIfNew()
+        let running = try #require(await reconciler.engine.currentRollout(service: "web"))
+        #expect(!running.state.isTerminal, "wave 1 released, nobody reported: \(running.state)")
+
+        try repo.commit("db: change", files: ["services/db/db.conf": "db, changed\n"])
+        _ = try await mirror.fetch()
+        await reconciler.processHeadIfNew()
+        let after = try #require(await reconciler.engine.currentRollout(service: "web"))
+        #expect(after.id == running.id && after.state == running.state && after.wave == running.wave)
+        #expect(await reconciler.engine.currentRollout(service: "db")?.revision == (try await mirror.head()))
+
+        try repo.commit("web: change again", files: ["services/web/static.conf": "static, changed twice\n"])
+        _ = try await mirror.fetch()
+        await reconciler.processHeadIfNew()
+        #expect(await reconciler.engine.currentRollout(service: "web")?.id != running.id)
+        #expect(await reconciler.engine.rollout(id: running.id)?.state == .superseded)
+    }
+
     @Test func reusedLoadsDecideAndServeLikeColdLoads() async throws {
         let dir = try TempDirectory("reconciler-reuse")
         let repo = try RepoBuilder.create(dir("repo"))
