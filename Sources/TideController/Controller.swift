@@ -17,7 +17,6 @@ public enum Controller {
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
     public static func run(_ options: ControllerOptions) async throws -> Int32 {
-        limitMallocArenas()
         try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
         // Snapshots of a 10,000-server engine take a while to encode: at most one a minute, encoded off
         // the reconciler's thread, and replay of the events since covers the rest (plus one at every clean stop).
@@ -108,7 +107,9 @@ extension Controller {
     /// thread that allocates its own arena (up to 8 per core): libmicrohttpd's 8 threads and Swift's
     /// pool each kept freed memory the others could not reuse. With 10,000 agents the controller's peak
     /// resident memory went from 539 MB to 466 MB with two (docs/scale.md); the CPU cost was not measurable.
-    static func limitMallocArenas() {
+    /// Call it first thing in `main`, before any other thread starts: glibc fixes the limit when the
+    /// second arena is made, and a later call has no effect (measured: 560 MB when called from `run`).
+    public static func limitMallocArenas() {
         guard getenv("MALLOC_ARENA_MAX") == nil else { return }
         _ = tide_limit_malloc_arenas(2)
     }

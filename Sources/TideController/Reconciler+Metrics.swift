@@ -1,8 +1,9 @@
 import TideCore
 
 extension Reconciler {
-    /// Brings the rollout, server and hold gauges up to date with the engine and the agents' reports.
-    func updateMetrics() {
+    /// Brings the rollout, server and hold gauges up to date with the engine and the agents' reports
+    /// (servers by phase too, unless `phases` is false: the clock counts them within a second).
+    func updateMetrics(phases: Bool = true) {
         var connected = 0
         let now = Self.now()
         for (_, at) in engine.lastHeard where now - at < 60_000 { connected += 1 }
@@ -27,7 +28,7 @@ extension Reconciler {
             metrics.setRollouts(service: name, byState: byState)
             metrics.serviceHeld.set([name], service.hold == nil ? 0 : 1)
         }
-        updateServerPhases(now: now)
+        if phases { updateServerPhases(now: now) }
     }
 
     /// Servers by phase per service: a walk over every server of every service (60,000 entries at 10,000

@@ -51,6 +51,12 @@ public actor Reconciler {
     /// Each service's bundles as last indexed, and the services some of whose bundles were pruned since.
     var lastIndexed: [String: [String: TideCore.Bundle]] = [:]
     var prunedSince: Set<String> = []
+    /// A head's revisions are being handed to the engine (gauges wait for the end of the pass).
+    var planning = false
+    /// When bundles were last pruned, and whether a head indexed any since.
+    var lastPrunedAt: Int64 = 0
+    var bundlesIndexedSincePrune = false
+    static let pruneInterval: Duration = .seconds(30)
     /// A `processHeadIfNew` pass is running.
     var processingHead = false
     var processedHead: String?
@@ -245,14 +251,17 @@ public actor Reconciler {
             revisions.append(revision)
         }
         step("placements")
+        // Gauges are brought up to date once, after every revision; bundles no server needs any more
+        // are pruned by the clock (`tick`), not on the way to the first wave.
+        planning = true
         for revision in revisions {
             try? store.recordRevisionSeen(service: revision.service, revision: revision.revision, at: Self.now())
             apply(.revision(revision, at: Self.now()), actor: actorName(for: update, service: revision.service))
         }
+        planning = false
         step("engine")
         await markProcessed(newHead)
-        pruneBundles()
-        updateMetrics()
+        updateMetrics(phases: false)
         step("finish")
     }
 
@@ -420,6 +429,7 @@ public actor Reconciler {
             if !prunedSince.contains(service), let last = lastIndexed[service], last == perServer { continue }
             lastIndexed[service] = perServer
             prunedSince.remove(service)
+            bundlesIndexedSincePrune = true
             let empty = TideCore.Bundle.empty(service: service)
             if bundles[empty.id] == nil { bundles[empty.id] = IndexedBundle(bundle: empty, revision: revision) }
             // A service's bundles mostly name the same blob at the same position (all but the templated
@@ -452,6 +462,8 @@ public actor Reconciler {
 
     /// Forgets bundles and blobs no server targets and no rollout or last good revision needs.
     func pruneBundles() {
+        lastPrunedAt = Self.now()
+        bundlesIndexedSincePrune = false
         var keep = Set<String>()
         for service in engine.services.values {
             keep.formUnion(service.targets.values)
@@ -494,7 +506,7 @@ public actor Reconciler {
         }
         noteRecorded(event)
         for decision in stored { perform(decision) }
-        if !decisions.isEmpty { updateMetrics() }
+        if !decisions.isEmpty, !planning { updateMetrics() }
         return decisions
     }
 
@@ -758,6 +770,11 @@ public actor Reconciler {
         // when no decision was made.
         defer { updateMetrics() }
         let now = Self.now()
+        // At 10,000 servers a prune walks 100,000 targets and members: at most every `pruneInterval`
+        // (bundles nobody needs stay that much longer), and only after a head brought new bundles.
+        if bundlesIndexedSincePrune, now - lastPrunedAt >= Self.pruneInterval.milliseconds {
+            pruneBundles()
+        }
         if now - lastWaitingHeard >= Self.heardWhileWaiting.milliseconds {
             lastWaitingHeard = now
             for server in board.waitingServers() { enqueue(.heard(server: server, at: now)) }

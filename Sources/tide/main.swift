@@ -1,4 +1,5 @@
 import Foundation
+import TideController
 
 // `tide <command> [flags]`. Each command lives in its own file as a `TideCommand`.
 let commands: [any TideCommand.Type] = [
@@ -22,4 +23,6 @@ let commands: [any TideCommand.Type] = [
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
+// Before any other thread exists (see `Controller.limitMallocArenas`).
+if args.first == ControllerCommand.name { Controller.limitMallocArenas() }
 exit(await TideCLI.run(args, commands: commands))

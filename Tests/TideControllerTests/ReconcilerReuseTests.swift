@@ -125,6 +125,9 @@ import TideTestSupport
             await warm.process(head: head)
             await cold.forgetLoads()
             await cold.process(head: head)
+            // The clock prunes (every 30 s); here after every head, so that pruning is compared too.
+            await warm.pruneBundles()
+            await cold.pruneBundles()
 
             let warmTargets = await warm.engine.services.mapValues(\.targets)
             let coldTargets = await cold.engine.services.mapValues(\.targets)

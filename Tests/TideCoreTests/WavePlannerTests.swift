@@ -50,4 +50,15 @@ import Testing
         #expect(DurationText.parse("5x") == nil)
         #expect(DurationText.format(.seconds(90)) == "1m30s")
     }
+
+    /// The order by digest words is the order by the digest's hex text, as it always was (stable across
+    /// versions: a restarted controller orders the same servers the same way).
+    @Test func digestWordsSortAsTheHexKeys() {
+        let names = (0..<3000).map { "srv-\($0 * 7919 % 10007)" }
+        for salt in ["web", "base", "svc-07"] {
+            let byHex = names.sorted { WavePlanner.stableKey($0, salt: salt) < WavePlanner.stableKey($1, salt: salt) }
+            let byWords = names.sorted { WavePlanner.stableWords($0, salt: salt) < WavePlanner.stableWords($1, salt: salt) }
+            #expect(byHex == byWords, "salt \(salt)")
+        }
+    }
 }
