@@ -26,6 +26,10 @@ public struct FileList: RandomAccessCollection, Hashable, Sendable, Codable, Exp
         self.own = own
     }
 
+    /// The shared array, and this list's own files with their positions: for code that does per-file
+    /// work once per shared array (the controller's blob counts).
+    public var parts: (base: [BundleFile], slots: [Int], own: [BundleFile]) { (base, slots, own) }
+
     public var startIndex: Int { 0 }
     public var endIndex: Int { base.count }
 

@@ -274,6 +274,24 @@ import Testing
         #expect(try JSONDecoder().decode(RolloutEngine.self, from: Data(StateStore.snapshotJSON(engine).utf8)) == engine)
     }
 
+    /// A revision event with placements written by hand is byte for byte JSONEncoder's, odd names included.
+    @Test func revisionEventTextIsJSONEncoders() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var names = (0..<40).map { "srv-\($0)" }
+        names += ["a/b", "quote\"d", "back\\slash", "tab\there", "nl\nx", "bell\u{07}", "é-ü-☃", "ctl\u{1f}\u{0c}\u{08}\r"]
+        var revision = Self.revision("r1", bundle: "B1", servers: names)
+        for kind in [NewRevision.Kind.change, .tideRevert] {
+            revision.kind = kind
+            revision.retry = kind == .tideRevert
+            revision.lastGoodRevision = kind == .change ? "good" : nil
+            let event = RolloutEvent.revision(revision, at: 1_700_000_000_123)
+            let fast = try StateStore.eventJSON(event, encoder: encoder)
+            #expect(fast == String(decoding: try encoder.encode(event), as: UTF8.self))
+            #expect(try JSONDecoder().decode(RolloutEvent.self, from: Data(fast.utf8)) == event)
+        }
+    }
+
     /// As the controller runs it: due snapshots are encoded off the caller's thread while it records more.
     @Test func backgroundSnapshotsRebuildTheSameEngine() throws {
         let dir = try TempDirectory()
