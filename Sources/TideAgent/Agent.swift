@@ -123,16 +123,19 @@ public actor Agent {
     ) async {
         var index: UInt64 = 0
         var first = true
+        var held: String?  // the ETag of the state at `index`
         var backoff = Backoff(cap: options.retryMax)
         var failing = false
         while !Task.isCancelled {
             do {
-                let answer = try await connection.desired(after: index, wait: options.wait, holding: !first)
+                let answer = try await connection.desired(after: index, wait: options.wait, holding: first ? nil : held)
                 if failing { Log.notice("agent.controller.back", ["controller": options.controller]) }
                 failing = false
                 backoff.reset()
                 // nil: 304, nothing changed during the wait.
-                if let desired = answer, first || desired.index != index {
+                // A new index, or the same state under a new asked heartbeat (its ETag changed).
+                if let desired = answer, first || desired.index != index || desired.etag != held {
+                    held = desired.etag
                     first = false
                     index = desired.index
                     latest.value.withLock { $0 = desired }

@@ -28,14 +28,14 @@ struct ControllerConnection: Sendable {
         server.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? server
     }
 
-    /// Blocks up to `wait` for a desired state whose index is past `index`. With `holding` (the agent
-    /// already has the state at `index`), a wait that ends with nothing new is answered `304 Not
+    /// Blocks up to `wait` for a desired state whose index is past `index`. With `holding` (the ETag
+    /// of the state the agent already has), a wait that ends with nothing new is answered `304 Not
     /// Modified` (nil here) instead of the whole state again.
-    func desired(after index: UInt64, wait: Duration, holding: Bool = false) async throws -> AgentProtocol.DesiredState? {
+    func desired(after index: UInt64, wait: Duration, holding: String? = nil) async throws -> AgentProtocol.DesiredState? {
         let url = "\(base)/v1/agents/\(serverPath)/desired?index=\(index)&wait=\(DurationText.format(wait))"
         var h = headers
-        if holding { h["If-None-Match"] = "\"\(index)\"" }
-        let answer = try await call("GET", url, headers: h, timeout: wait + .seconds(30), notModified: holding)
+        if let holding { h["If-None-Match"] = holding }
+        let answer = try await call("GET", url, headers: h, timeout: wait + .seconds(30), notModified: holding != nil)
         if answer.status == 304 { return nil }
         do {
             return try answer.decode(AgentProtocol.DesiredState.self)

@@ -11,6 +11,8 @@ enum FleetBench {
     static let rerun = "make bench ARGS=fleet"
 
     static let method = """
+        - **first release**: from every agent connected until the first rollout of each of the 50 services \
+        has ended (the controller's start-up grace, 30 s, is in it: nothing is released before it ends).
         - **connect**: from starting the simulator (ramp 2,000 connections/s) until every agent holds a blocking query.
         - **idle CPU**: the controller's user+system CPU seconds (/proc/PID/stat) over 20 s with every agent \
         connected and nothing changing, as % of one core.
@@ -40,8 +42,11 @@ enum FleetBench {
 
     static func run() async throws {
         let chosen = ProcessInfo.processInfo.environment["TIDE_BENCH_SERVERS"]
-        let sizes = (chosen ?? "1000,10000").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty else { throw BenchFailure("TIDE_BENCH_SERVERS=\(chosen ?? ""): expected sizes like 1000,10000") }
+        let parts = (chosen ?? "1000,10000").split(separator: ",", omittingEmptySubsequences: false)
+        let sizes = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !sizes.isEmpty, sizes.count == parts.count else {
+            throw BenchFailure("TIDE_BENCH_SERVERS=\(chosen ?? ""): expected positive sizes separated by commas, like 1000,10000")
+        }
         var results = BenchResults()
         print("fleet: \(results.machine)")
         for n in sizes {
@@ -73,7 +78,9 @@ enum FleetBench {
         // The first release of every service (50 rollouts) must finish before anything is measured.
         let baselineStarted = clock.now
         try await waitForAllRolloutsDone(fleet, "N=\(n): the first release of every service", seconds: 600)
-        print("fleet: N=\(n): first release of all 50 services done in \(baselineStarted.duration(to: clock.now))")
+        results.add(
+            "first_release", servers: n, "first release of all 50 services (every server, every service)",
+            seconds(baselineStarted.duration(to: clock.now)), "s", rerun: rerun)
 
         // Idle: every agent connected, nothing changing.
         try await Task.sleep(for: .seconds(5))

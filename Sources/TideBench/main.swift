@@ -16,6 +16,11 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "fleet-repo" {
     exit(0)
 }
 let wanted = Set(CommandLine.arguments.dropFirst())
+let unknown = wanted.subtracting(sections.map(\.name))
+guard unknown.isEmpty else {
+    print("tide-bench: no section \(unknown.sorted().joined(separator: ", ")); sections: \(sections.map(\.name).joined(separator: ", "))")
+    exit(2)
+}
 for section in sections where wanted.isEmpty || wanted.contains(section.name) {
     print("== \(section.name)")
     do {

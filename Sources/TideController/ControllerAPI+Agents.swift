@@ -55,9 +55,10 @@ extension ControllerAPI {
         defer { metrics.blockingQueriesOpen.add([], -1) }
         let state = await backend.desired(server: server, after: index, wait: wait)
         RouteNote.current?.set(level: .debug)
-        // The index is the state's version: an agent that holds it (If-None-Match) and whose wait ended
-        // with nothing new gets 304 and no body, not 100 KB it already has, once a minute per agent.
-        let etag = "\"\(state.index)\""
+        // The index (with the asked heartbeat) is the state's version: an agent that holds it
+        // (If-None-Match) and whose wait ended with nothing new gets 304 and no body, not 100 KB it
+        // already has, once a minute per agent.
+        let etag = state.etag
         if state.index == index, let held = request.header("if-none-match"), held == etag {
             return HTTPResponse(status: 304, headers: [("ETag", etag)])
         }

@@ -14,6 +14,15 @@ public enum AgentProtocol {
         /// at once. Absent from older controllers.
         public var heartbeatSeconds: Int?
 
+        /// The blocking query's `ETag` for a state at `index` asking for `heartbeat`: `"<index>"`, or
+        /// `"<index>-<heartbeat>"` when a heartbeat is asked. The asked heartbeat is part of it, so an
+        /// agent holding the state under an older heartbeat is answered in full (200), not 304.
+        public static func etag(index: UInt64, heartbeat: Int?) -> String {
+            heartbeat.map { "\"\(index)-\($0)\"" } ?? "\"\(index)\""
+        }
+
+        public var etag: String { Self.etag(index: index, heartbeat: heartbeatSeconds) }
+
         public init(index: UInt64, server: String, services: [DesiredService], heartbeatSeconds: Int? = nil) {
             self.index = index
             self.server = server

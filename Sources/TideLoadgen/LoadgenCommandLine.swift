@@ -44,8 +44,8 @@ public struct LoadgenCommandLine: Sendable {
             }
             if name == "quiet" {
                 quiet = true
-            } else if name == "help" {
-                throw LoadgenError(Self.usage)
+            } else if name == "help" || name == "h" {
+                throw LoadgenError.help
             } else if Self.valueFlags.contains(name) {
                 if let inline {
                     values[name] = inline
@@ -116,6 +116,9 @@ public struct LoadgenCommandLine: Sendable {
     public static func names(_ pattern: String, count: Int) throws -> [String] {
         guard let range = pattern.range(of: #"%0?[0-9]*d"#, options: .regularExpression) else {
             throw LoadgenError("--names \(pattern): needs a %d (e.g. web-%05d)")
+        }
+        if pattern[range.upperBound...].range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil {
+            throw LoadgenError("--names \(pattern): has more than one %d; give one (e.g. web-%05d)")
         }
         let spec = pattern[range].dropFirst().dropLast()
         let width = Int(spec) ?? 0

@@ -32,6 +32,8 @@ final class SimulatedAgent {
     private var started = false
     /// The controller's `heartbeatSeconds` (0: none asked); the heartbeat is the longer of it and ours.
     private var askedHeartbeat = 0.0
+    /// The ETag of the desired state held (its index and asked heartbeat).
+    private var heldETag: String?
 
     init(name: String, number: Int, context: SimulationContext) {
         self.name = name
@@ -62,7 +64,7 @@ final class SimulatedAgent {
     private func sendPoll() {
         guard !stopped else { return }
         context.recorder.waiting(1)
-        poll.send(context.pollRequest(path, index: index, holding: answered), timeout: context.pollTimeout) { [weak self] result in
+        poll.send(context.pollRequest(path, index: index, holding: answered ? heldETag : nil), timeout: context.pollTimeout) { [weak self] result in
             guard let self else { return }
             self.context.recorder.waiting(-1)
             guard !self.stopped else { return }
@@ -84,6 +86,7 @@ final class SimulatedAgent {
                     let (newIndex, services, heartbeat) = try self.context.desired.decode(reply.body, server: self.name)
                     self.pollAttempt = 0
                     self.askedHeartbeat = Double(heartbeat ?? 0)
+                    self.heldETag = AgentProtocol.DesiredState.etag(index: newIndex, heartbeat: heartbeat)
                     if !self.answered || newIndex != self.index {
                         if !self.answered { self.context.recorder.agentAnswered() }
                         self.answered = true

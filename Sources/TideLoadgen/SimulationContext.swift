@@ -48,9 +48,9 @@ final class SimulationContext {
         ) { id in Array("GET /v1/blobs/\(id) HTTP/1.1\r\n\(host)\(authorization)\r\n".utf8) }
     }
 
-    /// The long poll; `holding` (the agent has the state at `index`) asks for 304 when nothing changes.
-    func pollRequest(_ path: String, index: UInt64, holding: Bool) -> [UInt8] {
-        let condition = holding ? "If-None-Match: \"\(index)\"\r\n" : ""
+    /// The long poll; `holding` (the ETag of the state the agent has) asks for 304 when nothing changes.
+    func pollRequest(_ path: String, index: UInt64, holding: String?) -> [UInt8] {
+        let condition = holding.map { "If-None-Match: \($0)\r\n" } ?? ""
         return Array(
             "GET /v1/agents/\(path)/desired?index=\(index)&wait=\(waitText) HTTP/1.1\r\n\(host)\(authorization)\(condition)\r\n".utf8)
     }

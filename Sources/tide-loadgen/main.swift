@@ -8,6 +8,9 @@ Log.configure(component: "tide-loadgen")
 let commandLine: LoadgenCommandLine
 do {
     commandLine = try LoadgenCommandLine(Array(CommandLine.arguments.dropFirst()))
+} catch let error as LoadgenError where error.isHelp {
+    print(error.description)
+    exit(0)
 } catch {
     FileHandle.standardError.write(Data("tide-loadgen: \(error)\n".utf8))
     exit(2)

@@ -188,6 +188,15 @@ struct APIFixture {
         let moved = try await f.get("/v1/agents/web-01/desired?index=1&wait=5s", token: t, headers: ["If-None-Match": "\"1\""])
         #expect(moved.status == 200)
         #expect(try moved.decode(AgentProtocol.DesiredState.self).index == 2)
+        // The asked heartbeat is part of the version: an agent holding index 2 under no heartbeat gets the
+        // state again (with the heartbeat) once one is asked, and 304 with the new ETag after that.
+        f.backend.state.withLock { $0.heartbeat = 200 }
+        let paced = try await f.get("/v1/agents/web-01/desired?index=2&wait=0s", token: t, headers: ["If-None-Match": "\"2\""])
+        #expect(paced.status == 200)
+        #expect(paced.headers["etag"] == "\"2-200\"")
+        #expect(try paced.decode(AgentProtocol.DesiredState.self).heartbeatSeconds == 200)
+        let pacedHeld = try await f.get("/v1/agents/web-01/desired?index=2&wait=0s", token: t, headers: ["If-None-Match": "\"2-200\""])
+        #expect(pacedHeld.status == 304)
     }
 
     @Test func blobsAreCacheableAndChecked() async throws {

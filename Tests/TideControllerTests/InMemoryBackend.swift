@@ -9,6 +9,8 @@ final class InMemoryBackend: ControllerBackend {
     struct State {
         var servers: Set<String> = ["web-01", "web-02"]
         var index: UInt64 = 1
+        /// The asked heartbeat in every answer (nil: none).
+        var heartbeat: Int?
         var blobs: [String: [UInt8]] = [:]
         var reports: [(server: String, report: AgentProtocol.Report)] = []
         var desiredCalls: [(server: String, index: UInt64, wait: Duration)] = []
@@ -33,9 +35,9 @@ final class InMemoryBackend: ControllerBackend {
         let clock = ContinuousClock()
         let deadline = clock.now + wait
         while true {
-            let current = state.withLock { $0.index }
+            let (current, heartbeat) = state.withLock { ($0.index, $0.heartbeat) }
             if current > index || clock.now >= deadline || Task.isCancelled {
-                return AgentProtocol.DesiredState(index: current, server: server, services: [])
+                return AgentProtocol.DesiredState(index: current, server: server, services: [], heartbeatSeconds: heartbeat)
             }
             try? await Task.sleep(for: .milliseconds(5))
         }

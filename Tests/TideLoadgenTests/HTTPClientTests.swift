@@ -161,6 +161,14 @@ import TideTestSupport
     @Test func commandLineNamesAndFlags() throws {
         #expect(try LoadgenCommandLine.names("web-%05d", count: 2) == ["web-00001", "web-00002"])
         #expect(try LoadgenCommandLine.names("db%d.eu", count: 1) == ["db1.eu"])
+        #expect(throws: LoadgenError.self) { try LoadgenCommandLine.names("a-%d-%d", count: 2) }
+        #expect(throws: LoadgenError.self) { try LoadgenCommandLine.names("plain", count: 2) }
+        do {
+            _ = try LoadgenCommandLine(["--help"])
+            Issue.record("--help parsed as options")
+        } catch let error as LoadgenError {
+            #expect(error.isHelp && error.description.hasPrefix("usage: tide-loadgen"))
+        }
         let dir = try TempDirectory("tide-loadgen-cli")
         let token = try dir.write("token", "s3cret\n")
         let line = try LoadgenCommandLine([
