@@ -116,11 +116,11 @@ public final class DesiredStateBoard: Sendable {
         let expired: [(Waiter, AgentProtocol.DesiredState)] = state.withLock { s in
             guard due > s.swept else { return [] }
             var out: [(Waiter, AgentProtocol.DesiredState)] = []
-            var t = s.swept + 1
             // The buckets between the last sweep and now (a few, unless the process was stopped a while).
             if due - s.swept > Int64(s.expiries.count) {
                 for key in s.expiries.keys.filter({ $0 <= due }) { Self.expire(&s, key, into: &out) }
             } else {
+                var t = s.swept + 1
                 while t <= due {
                     Self.expire(&s, t, into: &out)
                     t += 1

@@ -47,7 +47,6 @@ public actor Reconciler {
     var config: FleetConfig?
     var observed: [String: [String: Observed]] = [:]
     var lastRecordedHeard: [String: Int64] = [:]
-    /// The branch head whose revisions were handed to the engine.
     /// Each service's bundles as last indexed, and the services some of whose bundles were pruned since.
     var lastIndexed: [String: [String: TideCore.Bundle]] = [:]
     var prunedSince: Set<String> = []
@@ -59,6 +58,7 @@ public actor Reconciler {
     static let pruneInterval: Duration = .seconds(30)
     /// A `processHeadIfNew` pass is running.
     var processingHead = false
+    /// The branch head whose revisions were handed to the engine.
     var processedHead: String?
     var head: String?
     var lastFetchAt: Int64?

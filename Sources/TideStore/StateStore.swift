@@ -397,11 +397,11 @@ public final class StateStore: @unchecked Sendable {
         for (i, p) in placements.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += #"{"bundle":"#.utf8
-            appendJSONString(p.bundle, to: &out)
+            JSONText.appendString(p.bundle, to: &out, escapingSlashes: true)
             out += #","lastGoodBundle":"#.utf8
-            appendJSONString(p.lastGoodBundle, to: &out)
+            JSONText.appendString(p.lastGoodBundle, to: &out, escapingSlashes: true)
             out += #","server":"#.utf8
-            appendJSONString(p.server, to: &out)
+            JSONText.appendString(p.server, to: &out, escapingSlashes: true)
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
@@ -409,9 +409,6 @@ public final class StateStore: @unchecked Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
-        JSONText.appendString(text, to: &out, escapingSlashes: true)
-    }
 
     /// The engine's JSON, exactly as JSONEncoder with sorted keys writes it, put together service by
     /// service: JSONEncoder builds its whole tree of values before writing any byte, and for a
